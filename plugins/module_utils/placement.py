@@ -1,0 +1,882 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Placement: distribute N items (project clones, VMs) over hosts with capacities.
+
+The job vm5k does for Grid'5000 VM deployments, with the gaps closed: the
+remainder of an even split is placed instead of dropped, capacities are never
+exceeded, heterogeneous items are handled, and "not enough room" is reported
+with figures before anything is placed.
+
+Hosts have free memory (MiB), free vCPUs (``vcpus * cpu_overcommit -
+used_vcpus``) and an optional hard cap on items (``max_items``, e.g. console
+ports). A host without ``memory_mb`` / ``vcpus`` / ``max_items`` is unlimited
+in that dimension. An item fits on a host when its memory and vCPUs fit in
+what is left there and the host is below its item cap.
+
+Policies (``POLICIES``):
+
+* ``round_robin``: item by item, cycle over the hosts in order, skipping hosts
+  that have no room for that item: items are interleaved.
+* ``even``: vm5k's ``n_by_hosts``: N // H items per host and one more for the
+  first N % H hosts; what a host cannot take is spread evenly over the hosts
+  that still have room (water filling), so hosts that are not full differ by
+  at most one item. Contiguous blocks in host order.
+* ``concentrated``: fill the first host to capacity, then the next (first fit).
+* ``weighted``: shares proportional to each host's capacity for these items
+  (or its ``weight`` when every host gives one), rounded by the largest
+  remainder method, capped by capacity with the overflow shared again by the
+  same rule. Contiguous blocks in host order.
+
+When a policy's own layout cannot hold heterogeneous items, the left-over items
+go to the first host with room; then other item orders, plain first fit and,
+as a last resort, a bounded depth-first search are tried. ``PlacementError``
+is raised only when none of these places every item. Identical items never
+need that: for them the policies are exact (they fail only when the capacity
+really is short).
+
+Everything is deterministic: ties are broken by host order, then item order.
+vCPU arithmetic is exact (``fractions.Fraction``) so that overcommit ratios such
+as 1.2 never let float rounding admit or refuse an item. Public functions take
+and return plain ``int`` / ``float`` / ``str`` values only.
+
+Pure standard library and no I/O: this runs on managed nodes and in controller
+plugins alike.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import decimal
+import math
+from fractions import Fraction
+
+POLICIES = ("round_robin", "even", "concentrated", "weighted")
+
+_HINT = "Add hosts or capacity, raise cpu_overcommit, or ask for fewer items."
+# How many oversized items an error message names before it says "...".
+_MAX_NAMED = 5
+
+
+class PlacementError(ValueError):
+    """Invalid placement input, or items that do not all fit.
+
+    Raised before anything is placed. ``str(e)`` is a complete user-facing
+    message. For capacity errors ``asked`` (items asked), ``fits`` (how many a
+    greedy placement manages), ``missing_memory_mb`` (int) and
+    ``missing_vcpus`` (int, or float when fractional) are set; for input errors
+    (bad hosts, items, policy...) they are all None.
+    """
+
+    def __init__(self, message, asked=None, fits=None, missing_memory_mb=None, missing_vcpus=None):
+        super(PlacementError, self).__init__(message)
+        self.asked = asked
+        self.fits = fits
+        self.missing_memory_mb = missing_memory_mb
+        self.missing_vcpus = missing_vcpus
+
+
+# ---------------------------------------------------------------------------
+# Value parsing
+
+
+class _Host(object):
+    __slots__ = ("index", "name", "memory_mb", "vcpus", "used_memory_mb", "used_vcpus",
+                 "max_items", "weight", "free_memory", "free_vcpus", "overcommit")
+
+
+class _Item(object):
+    __slots__ = ("index", "name", "memory", "vcpus")
+
+    def needs(self):
+        return (self.memory, self.vcpus)
+
+
+def _describe(value):
+    return "%r (%s)" % (value, type(value).__name__)
+
+
+def _to_fraction(value):
+    """Exact value of a number given as int, float, Decimal or numeric string; None if it is not one."""
+    # bool is an int subclass, but True as a capacity is always a mistake.
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        # repr() is the shortest string that round-trips: 1.2 reads as 6/5,
+        # which is what the user wrote, not the binary approximation.
+        return Fraction(repr(value))
+    if isinstance(value, (Fraction, decimal.Decimal)):
+        try:
+            return Fraction(value)
+        except (ValueError, OverflowError, TypeError):
+            return None
+    # Inventory variables often arrive as strings ("4096"); accept them.
+    if isinstance(value, str):
+        try:
+            return Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            return None
+    return None
+
+
+def _bad_value(where, key, value, expected, fix):
+    return PlacementError("%s: %s must be %s; got %r. %s" % (where, key, expected, value, fix))
+
+
+def _parse_whole(where, key, value, fix):
+    number = _to_fraction(value)
+    if number is None or number < 0 or number.denominator != 1:
+        raise _bad_value(where, key, value, "a whole number >= 0", fix)
+    return int(number)
+
+
+def _parse_amount(where, key, value, fix):
+    number = _to_fraction(value)
+    if number is None or number < 0:
+        raise _bad_value(where, key, value, "a number >= 0", fix)
+    return number
+
+
+def _plain(number):
+    """A Fraction as the int or float a caller expects (JSON-friendly)."""
+    if number is None:
+        return None
+    if isinstance(number, Fraction):
+        if number.denominator == 1:
+            return int(number)
+        return float(number)
+    return number
+
+
+def _fmt(number):
+    """A number for a message: 2, 1.5, 0.333333."""
+    number = _plain(number)
+    if isinstance(number, float):
+        return ("%.6f" % number).rstrip("0").rstrip(".")
+    return str(number)
+
+
+def _parse_overcommit(cpu_overcommit):
+    ratio = _to_fraction(cpu_overcommit)
+    if ratio is None or ratio <= 0:
+        raise PlacementError("cpu_overcommit must be a number > 0 (1.0 means no overcommit); got %r. "
+                             "Use for example 1.0, or 2.0 to allow twice as many vCPUs as the hosts have."
+                             % (cpu_overcommit,))
+    return ratio
+
+
+# ---------------------------------------------------------------------------
+# Hosts
+
+
+def _normalize_hosts(hosts, cpu_overcommit):
+    ratio = _parse_overcommit(cpu_overcommit)
+    # A string or a mapping is iterable too, but iterating it would make
+    # hosts out of characters or keys: refuse it up front.
+    if isinstance(hosts, (str, bytes, dict)) or not isinstance(hosts, (list, tuple)):
+        raise PlacementError("hosts must be a list of host names or of host mappings with a 'name' key; got %s."
+                             % _describe(hosts))
+    if not hosts:
+        raise PlacementError("no hosts given: placement needs at least one host. Give a non-empty list of hosts.")
+    records = []
+    seen = {}
+    for index, spec in enumerate(hosts):
+        label = "hosts[%d]" % index
+        if isinstance(spec, str):
+            spec = {"name": spec}
+        elif not isinstance(spec, dict):
+            raise PlacementError("%s: each host must be a host name or a mapping with a 'name' key; got %s."
+                                 % (label, _describe(spec)))
+        name = spec.get("name")
+        if name is None or (isinstance(name, str) and not name.strip()):
+            raise PlacementError("%s: missing 'name' (got %r); every host needs a unique, non-empty name."
+                                 % (label, spec))
+        if not isinstance(name, str):
+            raise PlacementError("%s: host name must be a string; got %s. Quote it in YAML." % (label, _describe(name)))
+        if name in seen:
+            raise PlacementError("%s: duplicate host name %r (also hosts[%d]); host names must be unique. "
+                                 "Remove or rename one of them." % (label, name, seen[name]))
+        seen[name] = index
+        where = "host %r" % name
+        host = _Host()
+        host.index = index
+        host.name = name
+        host.overcommit = ratio
+
+        memory = spec.get("memory_mb")
+        host.memory_mb = None if memory is None else _parse_whole(
+            where, "memory_mb", memory, "Fix it in MiB, or leave memory_mb out (or null) for unlimited memory.")
+        vcpus = spec.get("vcpus")
+        host.vcpus = None if vcpus is None else _parse_amount(
+            where, "vcpus", vcpus, "Fix it, or leave vcpus out (or null) for unlimited vCPUs.")
+        used_memory = spec.get("used_memory_mb")
+        host.used_memory_mb = 0 if used_memory is None else _parse_whole(
+            where, "used_memory_mb", used_memory, "Fix it in MiB, or leave used_memory_mb out for 0.")
+        used_vcpus = spec.get("used_vcpus")
+        host.used_vcpus = Fraction(0) if used_vcpus is None else _parse_amount(
+            where, "used_vcpus", used_vcpus, "Fix it, or leave used_vcpus out for 0.")
+        cap = spec.get("max_items")
+        host.max_items = None if cap is None else _parse_whole(
+            where, "max_items", cap, "Fix it, or leave max_items out (or null) for no cap on items.")
+        weight = spec.get("weight")
+        if weight is None:
+            host.weight = None
+        else:
+            host.weight = _to_fraction(weight)
+            if host.weight is None or host.weight <= 0:
+                raise _bad_value(where, "weight", weight, "a number > 0", "Fix it, or leave weight out.")
+
+        # A host already used beyond its capacity has no room; a negative
+        # "free" would also wrongly offset other hosts' room in the totals.
+        host.free_memory = None if host.memory_mb is None else max(0, host.memory_mb - host.used_memory_mb)
+        host.free_vcpus = None if host.vcpus is None else max(Fraction(0), host.vcpus * ratio - host.used_vcpus)
+        records.append(host)
+    return records
+
+
+def normalize_hosts(hosts, cpu_overcommit=1.0):
+    """Validate hosts and compute their free capacity.
+
+    ``hosts`` is a list of host-name strings (unlimited hosts) and/or mappings
+    ``{name, memory_mb, vcpus, used_memory_mb, used_vcpus, max_items, weight}``
+    (only ``name`` is required; other keys are ignored, so richer inventory
+    records can be passed as they are). Numbers may be ints, floats or numeric
+    strings; ``memory_mb``, ``used_memory_mb`` and ``max_items`` must be whole.
+
+    Returns a list of dicts in the given order with the keys ``name``,
+    ``memory_mb``, ``vcpus``, ``used_memory_mb``, ``used_vcpus``,
+    ``max_items``, ``weight`` (None when not given), ``free_memory_mb`` and
+    ``free_vcpus`` (None when unlimited; ``vcpus * cpu_overcommit -
+    used_vcpus``, floored at 0). The result is valid input again.
+
+    Raises PlacementError (a ValueError) for an empty or non-list ``hosts``,
+    a missing, non-string or duplicate name, a negative or non-numeric value
+    (the message names the host, the key and the value) and
+    ``cpu_overcommit <= 0``.
+    """
+    return [_host_record(host) for host in _normalize_hosts(hosts, cpu_overcommit)]
+
+
+def _host_record(host):
+    return {
+        "name": host.name,
+        "memory_mb": host.memory_mb,
+        "vcpus": _plain(host.vcpus),
+        "used_memory_mb": host.used_memory_mb,
+        "used_vcpus": _plain(host.used_vcpus),
+        "max_items": host.max_items,
+        "weight": _plain(host.weight),
+        "free_memory_mb": host.free_memory,
+        "free_vcpus": _plain(host.free_vcpus),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Items
+
+
+def _item_defaults(item):
+    if item is None:
+        return 0, Fraction(0)
+    if not isinstance(item, dict):
+        raise PlacementError("item must be a mapping with memory_mb and/or vcpus (the needs of each item); got %s."
+                             % _describe(item))
+    memory = item.get("memory_mb")
+    vcpus = item.get("vcpus")
+    memory = 0 if memory is None else _parse_whole("item", "memory_mb", memory, "Fix it in MiB, or leave it out for 0.")
+    vcpus = Fraction(0) if vcpus is None else _parse_amount("item", "vcpus", vcpus, "Fix it, or leave it out for 0.")
+    return memory, vcpus
+
+
+def _normalize_items(items, item=None):
+    default_memory, default_vcpus = _item_defaults(item)
+    if isinstance(items, bool) or not isinstance(items, (int, list, tuple)):
+        raise PlacementError("items must be a count (int) or a list of item names or of item mappings "
+                             "with a 'name' key; got %s." % _describe(items))
+    if isinstance(items, int):
+        if items < 0:
+            raise PlacementError("items must be >= 0 when given as a count; got %d." % items)
+        specs = [str(number) for number in range(1, items + 1)]
+    else:
+        specs = items
+    records = []
+    seen = {}
+    for index, spec in enumerate(specs):
+        label = "items[%d]" % index
+        if isinstance(spec, dict):
+            name = spec.get("name")
+        else:
+            name, spec = spec, {}
+        # YAML turns unquoted clone numbers into ints: take them as names.
+        if isinstance(name, int) and not isinstance(name, bool):
+            name = str(name)
+        if not isinstance(name, str) or not name.strip():
+            raise PlacementError("%s: each item must be a non-empty name or a mapping with a non-empty 'name'; got %r."
+                                 % (label, specs[index]))
+        if name in seen:
+            raise PlacementError("%s: duplicate item name %r (also items[%d]); item names must be unique. "
+                                 "Remove or rename one of them." % (label, name, seen[name]))
+        seen[name] = index
+        where = "item %r" % name
+        record = _Item()
+        record.index = index
+        record.name = name
+        memory = spec.get("memory_mb")
+        vcpus = spec.get("vcpus")
+        record.memory = default_memory if memory is None else _parse_whole(
+            where, "memory_mb", memory, "Fix it in MiB, or leave it out to use the default.")
+        record.vcpus = default_vcpus if vcpus is None else _parse_amount(
+            where, "vcpus", vcpus, "Fix it, or leave it out to use the default.")
+        records.append(record)
+    return records
+
+
+def normalize_items(items, item=None):
+    """Validate items and resolve their needs.
+
+    ``items`` is a count N (items named ``'1'`` .. ``'N'``), or a list whose
+    elements are item names (str; ints are taken as names too, as YAML reads
+    unquoted numbers) or mappings ``{name, memory_mb, vcpus}``. ``item`` gives
+    the default needs ``{memory_mb, vcpus}`` for items that do not set their
+    own; needs default to 0.
+
+    Returns a list of dicts ``{name, memory_mb, vcpus}`` in the given order.
+    Raises PlacementError for a negative count, a bad type, a missing or
+    duplicate name, or a negative or non-numeric need.
+    """
+    return [{"name": it.name, "memory_mb": it.memory, "vcpus": _plain(it.vcpus)}
+            for it in _normalize_items(items, item)]
+
+
+# ---------------------------------------------------------------------------
+# Capacity arithmetic
+
+
+def _max_count(host, memory, vcpus):
+    """How many items needing (memory, vcpus) fit on an empty ``host``; None if unbounded."""
+    limits = []
+    if host.max_items is not None:
+        limits.append(host.max_items)
+    if memory > 0 and host.free_memory is not None:
+        limits.append(int(host.free_memory // memory))
+    if vcpus > 0 and host.free_vcpus is not None:
+        limits.append(int(host.free_vcpus // vcpus))
+    return min(limits) if limits else None
+
+
+def _homogeneous(items):
+    first = items[0].needs()
+    return all(it.needs() == first for it in items)
+
+
+class _State(object):
+    """What has been put on each host so far in one placement attempt."""
+
+    def __init__(self, hosts, count):
+        self.hosts = hosts
+        self.memory = [0] * len(hosts)
+        self.vcpus = [Fraction(0)] * len(hosts)
+        self.count = [0] * len(hosts)
+        self.assignment = [None] * count
+        self.placed = 0
+
+    def fits(self, h, item):
+        host = self.hosts[h]
+        if host.max_items is not None and self.count[h] >= host.max_items:
+            return False
+        if host.free_memory is not None and self.memory[h] + item.memory > host.free_memory:
+            return False
+        if host.free_vcpus is not None and self.vcpus[h] + item.vcpus > host.free_vcpus:
+            return False
+        return True
+
+    def put(self, h, item):
+        self.memory[h] += item.memory
+        self.vcpus[h] += item.vcpus
+        self.count[h] += 1
+        self.assignment[item.index] = h
+        self.placed += 1
+
+
+def _capacities(hosts, items):
+    """How many of ``items`` each host can take on its own, at most len(items).
+
+    Exact for identical items. For mixed items, smallest first (by memory, then
+    vCPUs) on that host alone: an estimate that only sets the block sizes, the
+    placement itself still checks every item.
+    """
+    n = len(items)
+    if _homogeneous(items):
+        memory, vcpus = items[0].needs()
+        caps = []
+        for host in hosts:
+            count = _max_count(host, memory, vcpus)
+            caps.append(n if count is None else min(n, count))
+        return caps
+    smallest_first = sorted(items, key=lambda it: (it.memory, it.vcpus, it.index))
+    caps = []
+    for host in hosts:
+        state = _State([host], n)
+        for it in smallest_first:
+            if state.fits(0, it):
+                state.put(0, it)
+        caps.append(state.placed)
+    return caps
+
+
+def _largest_remainder(total, weights):
+    """Split ``total`` in proportion to ``weights`` (Fractions, sum > 0); ties by position."""
+    weight_sum = sum(weights)
+    quotas = [total * w / weight_sum for w in weights]
+    shares = [int(q) for q in quotas]
+    left = total - sum(shares)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(quotas[i] - shares[i]), i))
+    for i in by_remainder[:left]:
+        shares[i] += 1
+    return shares
+
+
+def _even_counts(total, caps):
+    """vm5k's n_by_hosts with capacities: water filling to a level, remainder to the first hosts."""
+    if sum(caps) <= total:
+        return list(caps)
+
+    def filled(level):
+        return sum(min(cap, level) for cap in caps)
+
+    # Largest level L with filled(L) <= total; filled() only grows with L.
+    low, high = 0, total
+    while low < high:
+        middle = (low + high + 1) // 2
+        if filled(middle) <= total:
+            low = middle
+        else:
+            high = middle - 1
+    level = low
+    counts = [min(cap, level) for cap in caps]
+    left = total - sum(counts)
+    # filled(level + 1) > total guarantees more than `left` hosts above the level.
+    for h, cap in enumerate(caps):
+        if left == 0:
+            break
+        if cap > level:
+            counts[h] += 1
+            left -= 1
+    return counts
+
+
+def _weighted_counts(total, weights, caps):
+    """Largest-remainder shares capped by capacity, the overflow shared again by the same rule."""
+    if sum(caps) <= total:
+        return list(caps)
+    counts = [None] * len(caps)
+    active = list(range(len(caps)))
+    left = total
+    while True:
+        active_weights = [weights[h] for h in active]
+        if sum(active_weights) == 0:
+            # Only hosts whose capacity rounds down to no "average" item are
+            # left (mixed items); they may still hold small ones: share evenly.
+            active_weights = [Fraction(1) if caps[h] > 0 else Fraction(0) for h in active]
+        shares = _largest_remainder(left, active_weights)
+        over = [h for h, share in zip(active, shares) if share > caps[h]]
+        if not over:
+            for h, share in zip(active, shares):
+                counts[h] = share
+            return counts
+        # Each capped host takes less than its share, so `left` stays
+        # positive and, as sum(caps) > total, some host always stays active.
+        for h in over:
+            counts[h] = caps[h]
+            left -= caps[h]
+        active = [h for h in active if h not in over]
+
+
+def _weights(hosts, items):
+    given = [host.weight is not None for host in hosts]
+    if all(given):
+        return [host.weight for host in hosts]
+    if any(given):
+        with_weight = hosts[given.index(True)].name
+        without = hosts[given.index(False)].name
+        raise PlacementError("policy weighted: host %r has a weight but host %r has none; "
+                             "give every host a weight, or none to weigh hosts by capacity." % (with_weight, without))
+    n = len(items)
+    # Capacity in "average items" keeps proportions for mixed items too; for
+    # identical items it is exactly max_items() per host.
+    memory = Fraction(sum(it.memory for it in items), n)
+    vcpus = sum(it.vcpus for it in items) / n
+    counts = [_max_count(host, memory, vcpus) for host in hosts]
+    finite = [count for count in counts if count is not None]
+    # An unbounded host could take every item; weigh it like the largest host.
+    unbounded = max([n] + finite)
+    return [Fraction(unbounded if count is None else count) for count in counts]
+
+
+# ---------------------------------------------------------------------------
+# Policies
+
+
+def _round_robin(state, order):
+    hosts_count = len(state.hosts)
+    start = 0
+    left = []
+    for it in order:
+        for step in range(hosts_count):
+            h = (start + step) % hosts_count
+            if state.fits(h, it):
+                state.put(h, it)
+                start = (h + 1) % hosts_count
+                break
+        else:
+            left.append(it)
+    return left
+
+
+def _fill_blocks(state, order, targets):
+    """Give items in order to hosts in order, each up to its target (None: no target).
+
+    An item that does not fit on the current host goes to the next host with
+    room below its target; the current host keeps taking the following items.
+    """
+    hosts_count = len(state.hosts)
+    current = 0
+    left = []
+    for it in order:
+        while current < hosts_count and targets[current] is not None and state.count[current] >= targets[current]:
+            current += 1
+        for h in range(current, hosts_count):
+            if (targets[h] is None or state.count[h] < targets[h]) and state.fits(h, it):
+                state.put(h, it)
+                break
+        else:
+            left.append(it)
+    return left
+
+
+def _first_fit(state, order):
+    return _fill_blocks(state, order, [None] * len(state.hosts))
+
+
+class _Planner(object):
+    """One placement problem; block targets are computed once and reused across attempts."""
+
+    def __init__(self, items, hosts):
+        self.items = items
+        self.hosts = hosts
+        self._targets = {}
+        self._caps = None
+
+    def caps(self):
+        if self._caps is None:
+            self._caps = _capacities(self.hosts, self.items)
+        return self._caps
+
+    def targets(self, policy):
+        if policy not in self._targets:
+            n = len(self.items)
+            if policy == "concentrated":
+                value = [None] * len(self.hosts)
+            elif policy == "even":
+                value = _even_counts(n, self.caps())
+            else:
+                value = _weighted_counts(n, _weights(self.hosts, self.items), self.caps())
+            self._targets[policy] = value
+        return self._targets[policy]
+
+    def attempt(self, policy, order):
+        state = _State(self.hosts, len(self.items))
+        if policy == "round_robin":
+            left = _round_robin(state, order)
+        else:
+            left = _fill_blocks(state, order, self.targets(policy))
+        # Mixed items can miss the policy's layout; any host with room will do.
+        _first_fit(state, left)
+        return state
+
+
+def _item_orders(items):
+    """The given order, then largest first by memory and by vCPUs (distinct orders only)."""
+    orders = [list(items)]
+    if not _homogeneous(items):
+        for key in (lambda it: (-it.memory, -it.vcpus, it.index), lambda it: (-it.vcpus, -it.memory, it.index)):
+            order = sorted(items, key=key)
+            if all(order != other for other in orders):
+                orders.append(order)
+    return orders
+
+
+def _verify(state, items):
+    """Guard against a bug ever over-committing a host: recount from scratch."""
+    check = _State(state.hosts, len(items))
+    for it in items:
+        h = state.assignment[it.index]
+        if h is None or not check.fits(h, it):
+            raise RuntimeError("internal placement error: item %r on host %r" % (it.name, h))
+        check.put(h, it)
+
+
+def _solve(items, hosts, policy):
+    """Host index per item, in item order; raises PlacementError when not all fit."""
+    planner = _Planner(items, hosts)
+    orders = _item_orders(items)
+    best = 0
+    strategies = [policy] if policy == "concentrated" else [policy, "concentrated"]
+    for strategy in strategies:
+        for order in orders:
+            state = planner.attempt(strategy, order)
+            if state.placed == len(items):
+                _verify(state, items)
+                return state.assignment
+            best = max(best, state.placed)
+    # Smallest first places the most items: the error's `fits`, and now and
+    # then (mixed items) a complete placement the other orders missed.
+    for key in (lambda it: (it.memory, it.vcpus, it.index), lambda it: (it.vcpus, it.memory, it.index)):
+        state = _State(hosts, len(items))
+        _first_fit(state, sorted(items, key=key))
+        if state.placed == len(items):
+            _verify(state, items)
+            return state.assignment
+        best = max(best, state.placed)
+    shortage = _Shortage(items, hosts)
+    if not _homogeneous(items) and not shortage.exists():
+        # Identical items never need this: for them the greedy passes above
+        # are exact. Mixed items are bin packing; a bounded search settles
+        # the small hard cases greedy misses before we call them unplaceable.
+        state = _search(items, hosts)
+        if state is not None:
+            _verify(state, items)
+            return state.assignment
+    raise _capacity_error(policy, items, hosts, best, shortage)
+
+
+# Nodes the last-resort search may visit: tens of milliseconds at most.
+_SEARCH_BUDGET = 20000
+
+
+def _search(items, hosts):
+    """Depth-first search for a complete placement, largest items first; None if not found within budget.
+
+    Iterative, so that long item lists cannot hit the recursion limit.
+    """
+    order = sorted(items, key=lambda it: (-it.memory, -it.vcpus, it.index))
+    state = _State(hosts, len(items))
+    budget = _SEARCH_BUDGET
+    chosen = [None] * len(order)
+    next_host = [0] * len(order)
+    tried = [set() for _ in order]
+    depth = 0
+    while depth < len(order):
+        it = order[depth]
+        h = next_host[depth]
+        while h < len(hosts):
+            # Two hosts left in the same condition lead to the same subtrees.
+            shape = (hosts[h].free_memory, hosts[h].free_vcpus, hosts[h].max_items,
+                     state.memory[h], state.vcpus[h], state.count[h])
+            if shape not in tried[depth] and state.fits(h, it):
+                tried[depth].add(shape)
+                break
+            h += 1
+        if h < len(hosts):
+            budget -= 1
+            if budget < 0:
+                return None
+            state.put(h, it)
+            chosen[depth] = h
+            next_host[depth] = h + 1
+            depth += 1
+            if depth < len(order):
+                next_host[depth] = 0
+                tried[depth] = set()
+            continue
+        # No host left for this item: undo the previous choice and try its next host.
+        depth -= 1
+        if depth < 0:
+            return None
+        undo, h = order[depth], chosen[depth]
+        state.memory[h] -= undo.memory
+        state.vcpus[h] -= undo.vcpus
+        state.count[h] -= 1
+        state.assignment[undo.index] = None
+        state.placed -= 1
+    return state
+
+
+def _plural(count, word):
+    return "%d %s%s" % (count, word, "" if count == 1 else "s")
+
+
+class _Shortage(object):
+    """Why items cannot all fit, whatever the arrangement."""
+
+    def __init__(self, items, hosts):
+        need_memory = sum(it.memory for it in items)
+        need_vcpus = sum(it.vcpus for it in items)
+        if any(host.free_memory is None for host in hosts):
+            self.memory = 0
+        else:
+            self.memory = max(0, need_memory - sum(host.free_memory for host in hosts))
+        if any(host.free_vcpus is None for host in hosts):
+            self.vcpus = Fraction(0)
+        else:
+            self.vcpus = max(Fraction(0), need_vcpus - sum(host.free_vcpus for host in hosts))
+        if any(host.max_items is None for host in hosts):
+            self.slots = None
+        else:
+            self.slots = sum(host.max_items for host in hosts)
+        self.slots_short = self.slots is not None and self.slots < len(items)
+        empty = _State(hosts, len(items))
+        self.too_big = [it for it in items if not any(empty.fits(h, it) for h in range(len(hosts)))]
+
+    def exists(self):
+        return bool(self.memory or self.vcpus or self.slots_short or self.too_big)
+
+
+
+def _capacity_error(policy, items, hosts, fits, shortage):
+    asked = len(items)
+    missing_memory, missing_vcpus, too_big = shortage.memory, shortage.vcpus, shortage.too_big
+    message = "placement (policy %s): %s asked, %d fit on %s; missing %d MiB memory and %s vCPUs" % (
+        policy, _plural(asked, "item"), fits, _plural(len(hosts), "host"), missing_memory, _fmt(missing_vcpus))
+    if shortage.slots_short:
+        message += "; max_items allows only %s on these hosts" % _plural(shortage.slots, "item")
+    if too_big:
+        named = ", ".join("%r (%d MiB, %s vCPUs)" % (it.name, it.memory, _fmt(it.vcpus)) for it in too_big[:_MAX_NAMED])
+        if len(too_big) > _MAX_NAMED:
+            named += ", ..."
+        message += "; %s fit on no host at all: %s" % (_plural(len(too_big), "item"), named)
+    if not shortage.exists():
+        message += ("; the hosts have enough free memory, vCPUs and item slots in total, but it is fragmented: "
+                    "what is left on each host is too small for the remaining items")
+    if _homogeneous(items):
+        needs = "each item needs %d MiB, %s vCPUs" % (items[0].memory, _fmt(items[0].vcpus))
+    else:
+        needs = "items need %d MiB, %s vCPUs in total" % (
+            sum(it.memory for it in items), _fmt(sum(it.vcpus for it in items)))
+    message += " (%s; cpu_overcommit %r). %s" % (needs, float(hosts[0].overcommit), _HINT)
+    return PlacementError(message, asked=asked, fits=fits, missing_memory_mb=missing_memory,
+                          missing_vcpus=_plain(missing_vcpus))
+
+
+# ---------------------------------------------------------------------------
+# Public entry points
+
+
+def _check_policy(policy):
+    if policy not in POLICIES:
+        raise PlacementError("unknown placement policy %r; valid policies: %s." % (policy, ", ".join(POLICIES)))
+
+
+def place(items, hosts, policy="round_robin", item=None, cpu_overcommit=1.0):
+    """Place ``items`` on ``hosts`` with ``policy`` (one of ``POLICIES``).
+
+    ``items``, ``item`` as for normalize_items(); ``hosts``, ``cpu_overcommit``
+    as for normalize_hosts(). Returns a list of ``(item_name, host_name)``
+    tuples in item order; no host is ever given more than its free memory,
+    free vCPUs or ``max_items``. No items gives ``[]``.
+
+    Raises PlacementError before returning anything for an unknown policy, bad
+    input, or items that do not all fit (then with ``asked``, ``fits``,
+    ``missing_memory_mb`` and ``missing_vcpus`` set).
+    """
+    _check_policy(policy)
+    host_records = _normalize_hosts(hosts, cpu_overcommit)
+    item_records = _normalize_items(items, item)
+    if not item_records:
+        return []
+    assignment = _solve(item_records, host_records, policy)
+    return [(it.name, host_records[h].name) for it, h in zip(item_records, assignment)]
+
+
+def _assignment_pairs(assignment):
+    if isinstance(assignment, dict):
+        return list(assignment.items())
+    if isinstance(assignment, (list, tuple)):
+        pairs = []
+        for index, pair in enumerate(assignment):
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                raise PlacementError("assignment[%d]: expected an (item_name, host_name) pair; got %r." % (index, pair))
+            pairs.append((pair[0], pair[1]))
+        return pairs
+    raise PlacementError("assignment must be a list of (item_name, host_name) pairs or a mapping of item to host; "
+                         "got %s." % _describe(assignment))
+
+
+def summarize(assignment, hosts, item=None, items=None, cpu_overcommit=1.0):
+    """Per-host figures of an assignment (as returned by place()).
+
+    Item needs come from ``items`` (as for normalize_items(), looked up by
+    name) when given, else every item has the needs in ``item`` (zero if
+    None). Returns one dict per host, in host order, hosts without items
+    included: ``{host, items (count), memory_mb, vcpus (used by the placed
+    items), free_memory_mb, free_vcpus (left after placement; None when
+    unlimited; negative if the assignment over-commits the host)}``.
+    """
+    host_records = _normalize_hosts(hosts, cpu_overcommit)
+    by_host = dict((host.name, h) for h, host in enumerate(host_records))
+    needs = None
+    if items is not None:
+        needs = dict((it.name, it) for it in _normalize_items(items, item))
+    else:
+        default = _Item()
+        default.memory, default.vcpus = _item_defaults(item)
+    count = [0] * len(host_records)
+    memory = [0] * len(host_records)
+    vcpus = [Fraction(0)] * len(host_records)
+    seen = set()
+    for item_name, host_name in _assignment_pairs(assignment):
+        if host_name not in by_host:
+            raise PlacementError("assignment: item %r is placed on unknown host %r; known hosts: %s."
+                                 % (item_name, host_name, ", ".join(host.name for host in host_records)))
+        key = str(item_name)
+        if key in seen:
+            raise PlacementError("assignment: item %r is placed more than once." % (item_name,))
+        seen.add(key)
+        if needs is not None:
+            if key not in needs:
+                raise PlacementError("assignment: item %r is not in items." % (item_name,))
+            record = needs[key]
+        else:
+            record = default
+        h = by_host[host_name]
+        count[h] += 1
+        memory[h] += record.memory
+        vcpus[h] += record.vcpus
+    summary = []
+    for h, host in enumerate(host_records):
+        summary.append({
+            "host": host.name,
+            "items": count[h],
+            "memory_mb": memory[h],
+            "vcpus": _plain(vcpus[h]),
+            "free_memory_mb": None if host.free_memory is None else host.free_memory - memory[h],
+            "free_vcpus": None if host.free_vcpus is None else _plain(host.free_vcpus - vcpus[h]),
+        })
+    return summary
+
+
+def max_items(hosts, item, cpu_overcommit=1.0):
+    """How many items needing ``item`` (``{memory_mb, vcpus}``, None for no needs) fit: vm5k's get_max_vms.
+
+    Returns ``{"total": int, "per_host": [{"host": name, "max_items": int}, ...]}``
+    in host order. A host on which the count is unbounded (no limit in any
+    dimension the item needs, and no ``max_items``; e.g. an unlimited host, or
+    a zero-need item on a host without ``max_items``) reports None, and then
+    ``total`` is None too. A zero-need item on a capped host is bounded by its
+    ``max_items``.
+    """
+    host_records = _normalize_hosts(hosts, cpu_overcommit)
+    memory, vcpus = _item_defaults(item)
+    per_host = []
+    total = 0
+    for host in host_records:
+        count = _max_count(host, memory, vcpus)
+        per_host.append({"host": host.name, "max_items": count})
+        total = None if (total is None or count is None) else total + count
+    return {"total": total, "per_host": per_host}
