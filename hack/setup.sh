@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Prepare a fresh Debian bookworm machine (as root) or a developer checkout for `make test` / `make demo`:
+# Debian packages when missing, a pinned virtualenv in .venv, and a collections path in which
+# ansible_collections/labfarm/massclone is this checkout.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+PYTHON=${PYTHON:-python3}
+
+# Debian packages the tests and jobs use. Installed only when missing, and only where apt exists.
+packages=(git make)
+missing=()
+for pkg in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: apt-get install ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The virtualenv, reinstalled when the pinned requirements change.
+stamp=.venv/.requirements.sha
+want=$(cat requirements-dev.txt requirements.txt | sha256sum | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "setup: creating .venv with $($PYTHON --version 2>&1)"
+    "$PYTHON" -m venv .venv
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt -r requirements.txt
+    echo "$want" > "$stamp"
+fi
+
+# ANSIBLE_COLLECTIONS_PATH=.venv/collections finds this checkout as labfarm.massclone.
+mkdir -p .venv/collections/ansible_collections/labfarm
+ln -sfn "$root" .venv/collections/ansible_collections/labfarm/massclone
+
+# ansible-test bootstraps pip from the network; offline, it takes the copy in ../shared (LAB.md).
+getpip=$root/../shared/tools/ansible-test-get-pip.py
+if [ -f "$getpip" ]; then
+    pipver=$(.venv/bin/python - <<'PY'
+import re, pathlib, ansible_test
+src = pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py"
+m = re.search(r"pip='([0-9.]+)'", src.read_text())   # the pip version ansible-test pins
+print(m.group(1).replace(".", "_") if m else "")
+PY
+)
+    if [ -n "$pipver" ]; then
+        mkdir -p "$HOME/.ansible/test/cache"
+        cp "$getpip" "$HOME/.ansible/test/cache/get_pip_${pipver}.py"
+    fi
+fi
