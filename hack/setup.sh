@@ -8,7 +8,7 @@ cd "$root"
 PYTHON=${PYTHON:-python3}
 
 # Debian packages the tests and jobs use. Installed only when missing, and only where apt exists.
-packages=(git make)
+packages=(git make shellcheck)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

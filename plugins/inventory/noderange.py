@@ -166,6 +166,7 @@ keyed_groups:
   - key: gns3_host
     prefix: server
 
+---
 # cluster.noderange.yml: xCAT-style nodes, addresses used to connect
 plugin: labfarm.massclone.noderange
 ranges:

@@ -670,7 +670,7 @@ def _search(items, hosts):
     budget = _SEARCH_BUDGET
     chosen = [None] * len(order)
     next_host = [0] * len(order)
-    tried = [set() for _ in order]
+    tried = [set() for _position in order]
     depth = 0
     while depth < len(order):
         it = order[depth]
@@ -736,7 +736,6 @@ class _Shortage(object):
 
     def exists(self):
         return bool(self.memory or self.vcpus or self.slots_short or self.too_big)
-
 
 
 def _capacity_error(policy, items, hosts, fits, shortage):

@@ -28,11 +28,11 @@ GIB = {"memory_mb": 1024, "vcpus": 1}
 
 
 def hosts_of(assignment):
-    return [host for _, host in assignment]
+    return [host for _item, host in assignment]
 
 
 def per_host_counts(assignment, hosts):
-    counts = Counter(host for _, host in assignment)
+    counts = Counter(host for _item, host in assignment)
     return [counts[name] for name in hosts]
 
 
@@ -74,7 +74,7 @@ def test_round_robin_skips_host_without_room_for_that_item():
 def test_even_is_vm5k_n_by_hosts_with_remainder_in_contiguous_blocks():
     result = place(10, ["h1", "h2", "h3"], "even")
     assert hosts_of(result) == ["h1"] * 4 + ["h2"] * 3 + ["h3"] * 3
-    assert [name for name, _ in result] == [str(i) for i in range(1, 11)]
+    assert [name for name, _host in result] == [str(i) for i in range(1, 11)]
 
 
 def test_even_divisible_count():
@@ -310,7 +310,7 @@ def test_host_order_matters():
 def test_item_order_is_kept():
     names = ["r3", "r1", "r2", "r10"]
     for policy in POLICIES:
-        assert [name for name, _ in place(names, ["a", "b"], policy)] == names
+        assert [name for name, _host in place(names, ["a", "b"], policy)] == names
 
 
 # ---------------------------------------------------------------------------
@@ -597,7 +597,7 @@ def capacity_of(hosts, item, count):
 
 def assert_valid(result, items, hosts):
     names = [entry["name"] for entry in normalize_items(items)]
-    assert [name for name, _ in result] == names
+    assert [name for name, _host in result] == names
     for row, host in zip(summarize(result, hosts, items=items), normalize_hosts(hosts)):
         assert row["free_memory_mb"] is None or row["free_memory_mb"] >= 0
         assert row["free_vcpus"] is None or row["free_vcpus"] >= 0
