@@ -24,7 +24,7 @@ CASES = [
     ("1 bracket, padded", "node[000001-100000]"),
     ("2 brackets", "rack[01-50]-node[0001-2000]"),
     ("3 patterns", "c[1-25000],d[1-25000],e[001-500]x[1-100]"),
-    ("stride 2 (50,000 runs)", "n[1-200000/2]"),
+    ("stride 2", "n[1-200000/2]"),
 ]
 ROUNDS = 5
 EXPAND_TARGET, FOLD_TARGET = 0.5, 0.2

@@ -232,6 +232,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             plans.append(plan)
             groups[plan["group"]] = plan["hosts"]
             universe.update(dict.fromkeys(plan["hosts"]))
+        # A word naming a group of this file that is defined further down reads as a host name.
+        for plan in plans:
+            clash = [h for h in plan["hosts"] if h in ranges]
+            if clash:
+                raise self._error(plan["group"], "range", "%r is a group of this file, defined below %s; groups can only "
+                                  "use the groups above them: move %s above %s" % (
+                                      clash[0], plan["group"], clash[0], plan["group"]))
         for plan in plans:
             self._populate(plan)
         for plan in plans:

@@ -596,11 +596,7 @@ def _fold_pattern(texts, rows):
     def render(segments, d):
         out = []
         for toks, sub, _single in segments:
-            ranges = _rangeset(list(toks))
-            if len(ranges) == 1 and "-" not in ranges[0]:
-                head = ranges[0]
-            else:
-                head = "[" + ",".join(ranges) + "]"
+            head = _bracket(_ranges(list(toks)))
             tails = render(sub, d + 1) if sub else [""]
             text = texts[d + 1]
             out.extend(head + text + tail for tail in tails)
@@ -674,30 +670,61 @@ def _uniform_format(tokens):
     return None
 
 
-def _fold_tokens(tokens):
-    """Fold the number tokens of a one-number pattern into bracket text ('5' or '[1-3,7]')."""
+def _int_runs(ints):
+    """Sorted unique ints -> [(first, last, step)], greedy from the left.
+
+    Step-1 runs of two or more become a-b; runs of another step become a-b/s when
+    that is shorter than listing them (four or more values); the rest stand alone.
+    """
+    runs = []
+    i, n = 0, len(ints)
+    if n and ints[-1] - ints[0] + 1 == n:
+        # Unique values spanning exactly their count: one run, no walk needed.
+        return [(ints[0], ints[-1], 1)]
+    while i < n:
+        first = ints[i]
+        if i + 1 == n:
+            runs.append((first, first, 1))
+            break
+        step = ints[i + 1] - first
+        j = i + 1
+        while j + 1 < n and ints[j + 1] - ints[j] == step:
+            j += 1
+        if step == 1 or j - i + 1 >= 4:
+            runs.append((first, ints[j], step))
+            i = j + 1
+        else:
+            runs.append((first, first, 1))
+            i += 1
+    return runs
+
+
+def _ranges(tokens):
+    """Unique number tokens of one dimension -> range texts in sort order (['01-09/2', '12'])."""
     fmt = _uniform_format(tokens)
     if fmt is None:
-        # Mixed widths (node1 and node01 together): the generic, slower walk.
-        ranges = _rangeset(sorted(tokens, key=_token_key))
-    else:
-        ints = sorted(map(int, tokens))
-        ranges = []
-        if ints[-1] - ints[0] + 1 == len(ints):
-            # Unique values spanning exactly their count: one run, no walk needed.
-            ranges.append((ints[0], ints[-1]))
+        # Mixed widths (node1 and node01 together): the generic walk, without strides.
+        return _rangeset(sorted(tokens, key=_token_key))
+    out = []
+    for first, last, step in _int_runs(sorted(map(int, tokens))):
+        if first == last:
+            out.append(fmt % first)
+        elif step == 1:
+            out.append((fmt % first) + "-" + (fmt % last))
         else:
-            first = prev = ints[0]
-            for value in ints:
-                if value - prev > 1:
-                    ranges.append((first, prev))
-                    first = value
-                prev = value
-            ranges.append((first, prev))
-        ranges = [fmt % a if a == b else (fmt % a) + "-" + (fmt % b) for a, b in ranges]
+            out.append("%s-%s/%d" % (fmt % first, fmt % last, step))
+    return out
+
+
+def _bracket(ranges):
     if len(ranges) == 1 and "-" not in ranges[0]:
         return ranges[0]
     return "[" + ",".join(ranges) + "]"
+
+
+def _fold_tokens(tokens):
+    """Fold the number tokens of a one-number pattern into bracket text ('5' or '[1-3,7]')."""
+    return _bracket(_ranges(tokens))
 
 
 def _single_pattern(joined, count):

@@ -159,6 +159,8 @@ def test_strict_compose_error_names_the_problem(run, tmp_path):
     ("exam: {range: 'C[1-4]', children: [nope]}", "ranges.exam.children", ["'nope'"]),
     ("exam: {range: 'C[1-4]', index_start: x}", "ranges.exam.index_start", ["whole number"]),
     ("exam: {range: 'node[1-100000000]'}", "ranges.exam.range", ["more than the limit"]),
+    ("all_nodes: {range: 'rack1,rack2'}\n  rack1: {range: 'n[1-2]'}", "ranges.all_nodes.range",
+     ["'rack1' is a group of this file, defined below all_nodes", "move rack1 above all_nodes"]),
 ])
 def test_errors_name_file_group_and_key(run, tmp_path, body, where, words):
     path = write(tmp_path, "plugin: labfarm.massclone.noderange\nranges:\n  " + body + "\n")

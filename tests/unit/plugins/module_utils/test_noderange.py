@@ -302,6 +302,12 @@ def test_size_guard_custom_limit_and_union():
     (["a1b1", "a1b2", "a2b1"], "a1b[1-2],a2b1"),
     (["a1-a3"], "a1-a[3]"),       # escaped: a1-a3 alone would read as a range
     (["node10+3"], "node10+[3]"),
+    # strides when shorter than listing (four values or more), as expand and ClusterShell read them
+    (["n1", "n3", "n5"], "n[1,3,5]"),
+    (["n1", "n3", "n5", "n7"], "n[1-7/2]"),
+    (names("n", 1, 99, 2)[::2], "n[01-99/2]"),
+    (["n1", "n2", "n3", "n5", "n7", "n9", "n11", "n13"], "n[1-3,5-13/2]"),
+    (expand("r[1-2]-n[1-20/2]"), "r[1-2]-n[1-19/2]"),
 ])
 def test_fold(given, folded):
     assert fold(given) == folded
