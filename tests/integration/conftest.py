@@ -6,29 +6,17 @@
 import os
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 
 
-def _collections_path():
-    prepared = os.path.join(ROOT, ".venv", "collections")
-    if os.path.isdir(os.path.join(prepared, "ansible_collections", "labfarm", "massclone", "plugins")):
-        return prepared
-    tmp = tempfile.mkdtemp(prefix="labfarm-coll-")
-    os.makedirs(os.path.join(tmp, "ansible_collections", "labfarm"))
-    os.symlink(ROOT, os.path.join(tmp, "ansible_collections", "labfarm", "massclone"))
-    return tmp
-
-
 @pytest.fixture(scope="session")
-def ansible_env(tmp_path_factory):
+def ansible_env(tmp_path_factory, collections_path):
     env = dict(os.environ)
     env.update({
-        "ANSIBLE_COLLECTIONS_PATH": _collections_path(),
+        "ANSIBLE_COLLECTIONS_PATH": collections_path,
         "ANSIBLE_HOME": str(tmp_path_factory.mktemp("ansible-home")),
         "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true",
         "ANSIBLE_LOCALHOST_WARNING": "false",

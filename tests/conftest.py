@@ -3,16 +3,19 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Make the checkout importable as ansible_collections.labfarm.massclone for plain pytest.
 
-`ansible-test units` sets this up itself; plain `pytest tests/unit` (what `make test`
+`ansible-test units` sets this up itself; plain `pytest tests/...` (what `make test`
 runs) finds the collection through the collections path `make` prepares, or a
-symlink made here in a temporary directory.
+symlink made here in a temporary directory. Integration tests hand the same path
+to the Ansible commands they run (fixture `collections_path`).
 """
 
 import os
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _collections_dir():
@@ -28,7 +31,15 @@ def _collections_dir():
     return tmp
 
 
+COLLECTIONS_PATH = _collections_dir()
+
 try:
     import ansible_collections.labfarm.massclone.plugins  # noqa: F401 pylint: disable=unused-import
 except ImportError:
-    sys.path.insert(0, _collections_dir())
+    sys.path.insert(0, COLLECTIONS_PATH)
+
+
+@pytest.fixture(scope="session")
+def collections_path():
+    """A collections path in which ansible_collections/labfarm/massclone is this checkout."""
+    return COLLECTIONS_PATH
