@@ -85,7 +85,7 @@ def _padding_fix(lo, hi):
 
 
 class _Bracket:
-    """The values of one ``[...]``: pieces of (count, numeric range or list)."""
+    """The values of one ``[...]``: pieces that are numeric ranges or lists of strings."""
 
     __slots__ = ("pieces", "count")
 
@@ -94,17 +94,16 @@ class _Bracket:
         self.count = 0
 
     def add_range(self, start, stop, step, fmt):
-        count = (stop - start) // step + 1
-        self.pieces.append((count, (start, stop + 1, step, fmt)))
-        self.count += count
+        self.pieces.append((start, stop + 1, step, fmt))
+        self.count += (stop - start) // step + 1
 
     def add_values(self, values):
-        self.pieces.append((len(values), list(values)))
+        self.pieces.append(list(values))
         self.count += len(values)
 
     def extend_names(self, out, head, tail):
         """Append head + value + tail for every value: one C-level map per range."""
-        for _count, piece in self.pieces:
+        for piece in self.pieces:
             if isinstance(piece, tuple):
                 start, stop, step, fmt = piece
                 template = head.replace("%", "%%") + fmt + tail.replace("%", "%%")
@@ -168,12 +167,12 @@ class _Parser:
 
     # -- grammar ---------------------------------------------------------
     def parse(self):
-        result = self.parse_sequence(top=True)
+        result = self.parse_sequence()
         if self.pos != self.n:
             raise self.error("unexpected ')' with no '(' to close")
         return result
 
-    def parse_sequence(self, top):
+    def parse_sequence(self):
         """operand-chain (op operand-chain)*, left to right; ',-X' exclusions at the end."""
         self.skip_ws()
         excluded = {}
@@ -240,7 +239,7 @@ class _Parser:
         if c == "(":
             start = self.pos
             self.pos += 1
-            inner = self.parse_sequence(top=False)
+            inner = self.parse_sequence()
             if self.pos >= self.n or self.expr[self.pos] != ")":
                 raise self.error("expected ')' to close the '(' at position %d" % start)
             self.pos += 1
