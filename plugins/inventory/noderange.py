@@ -36,8 +36,11 @@ options:
     default: 1000000
   ranges:
     description:
-      - The groups to create, by name, in order. A range may name groups defined above it
-        (V(exam,-exam_spare)) and use V(all) for every host defined so far.
+      - >-
+        The groups to create, in order - a mapping of B(group name) to its definition. The suboptions below are the
+        keys of each definition (C(ranges.exam.range), C(ranges.exam.ip.subnet)); a plain string is short for
+        C({range: <string>}).
+      - A range may name groups defined above it (V(exam,-exam_spare)) and use V(all) for every host defined so far.
     type: dict
     required: true
     suboptions:

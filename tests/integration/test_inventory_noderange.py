@@ -80,6 +80,7 @@ def test_groups_vars_children_and_references(run, tmp_path):
             number_var: ''
           xcat:
             range: n01-n03,n10+1
+          short: "p[1-2]"
         """)
     data = inventory(run, path)
     hv = data["_meta"]["hostvars"]
@@ -92,6 +93,7 @@ def test_groups_vars_children_and_references(run, tmp_path):
     assert hv["rack2-node03"]["odd_index"] == 4
     assert hv["rack2-node03"]["clone_index"] == 2     # from rack2, which defined the host
     assert hosts_of(data, "xcat") == ["n01", "n02", "n03", "n10", "n11"]
+    assert hosts_of(data, "short") == ["p1", "p2"] and hv["p2"]["clone_index"] == 2
     proc = run("ansible-inventory", "-i", path, "--host", "rack1-node02")
     assert json.loads(proc.stdout, object_hook=_plain)["rack"] == 1
 
