@@ -21,16 +21,17 @@ from ansible_collections.labfarm.massclone.plugins.module_utils.noderange import
     expand,
     fold,
 )
+from ansible_collections.labfarm.massclone.plugins.module_utils._common import type_name
 
 
 def noderange(expr, groups=None, universe=None, limit=DEFAULT_LIMIT):
     """Expand a range expression (or a list of them) into a list of names."""
     if not isinstance(expr, (string_types, list, tuple)):
         raise AnsibleFilterError("labfarm.massclone.noderange: expected a range string or a list of them, got %s"
-                                 % type(expr).__name__)
+                                 % type_name(expr))
     if groups is not None and not isinstance(groups, dict):
         raise AnsibleFilterError("labfarm.massclone.noderange: groups must be a mapping of group names to ranges or "
-                                 "lists of names, got %s" % type(groups).__name__)
+                                 "lists of names, got %s" % type_name(groups))
     if universe is not None and isinstance(universe, string_types):
         universe = [universe]
     try:

@@ -188,9 +188,10 @@ from ansible.errors import AnsibleParserError
 from ansible.inventory.helpers import get_group_vars
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
-from ansible.utils.vars import combine_vars
+from ansible.utils.vars import combine_vars, isidentifier
 
 from ansible_collections.labfarm.massclone.plugins.module_utils.noderange import NodeRangeError, expand
+from ansible_collections.labfarm.massclone.plugins.module_utils._common import type_name
 from ansible_collections.labfarm.massclone.plugins.module_utils import placement as placement_engine
 
 try:
@@ -262,7 +263,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             spec = {"range": spec}
         if not isinstance(spec, dict):
             raise self._error(group, "range", "expected a mapping with a 'range' key (or a range string), got %s"
-                              % type(spec).__name__)
+                              % type_name(spec))
         unknown = sorted(set(spec) - _RANGE_KEYS)
         if unknown:
             raise self._error(group, unknown[0], "unknown key; valid keys are %s" % ", ".join(sorted(_RANGE_KEYS)))
@@ -274,14 +275,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             raise self._error(group, "range", to_native(exc))
         group_vars = spec.get("vars") or {}
         if not isinstance(group_vars, dict):
-            raise self._error(group, "vars", "must be a mapping, got %s" % type(group_vars).__name__)
+            raise self._error(group, "vars", "must be a mapping, got %s" % type_name(group_vars))
         children = spec.get("children") or []
         if not isinstance(children, list):
             raise self._error(group, "children", "must be a list of group names")
         index_start = self._int(group, "index_start", spec.get("index_start", 1))
         columns = []
-        index_var = spec.get("index_var", "clone_index")
-        number_var = spec.get("number_var", "clone_number")
+        index_var = self._var_name(group, "index_var", spec.get("index_var", "clone_index"), allow_empty=True)
+        number_var = self._var_name(group, "number_var", spec.get("number_var", "clone_number"), allow_empty=True)
         explicit = bool(set(spec) & set(["index_start", "index_var", "number_var"]))
         if index_var or number_var:
             last = index_start + len(hosts) - 1
@@ -310,9 +311,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 raise self._error(group, key, "must be a whole number, got %r" % (value,))
         return value
 
+    def _var_name(self, group, key, value, allow_empty=False):
+        if allow_empty and value in ("", None):
+            return ""
+        if not isinstance(value, str) or not isidentifier(value):
+            raise self._error(group, key, "%r is not a valid variable name (letters, digits and _, not starting with "
+                              "a digit)%s" % (value, "; use '' to not set it" if allow_empty else ""))
+        return value
+
     def _check_keys(self, group, key, spec, valid):
         if not isinstance(spec, dict):
-            raise self._error(group, key, "must be a mapping, got %s" % type(spec).__name__)
+            raise self._error(group, key, "must be a mapping, got %s" % type_name(spec))
         unknown = sorted(set(spec) - valid)
         if unknown:
             raise self._error(group, "%s.%s" % (key, unknown[0]), "unknown key; valid keys are %s" % ", ".join(sorted(valid)))
@@ -349,7 +358,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                                   netaddr.IPAddress(first_usable, net.version),
                                   netaddr.IPAddress(last_usable, net.version), usable))
         version = net.version
-        return (spec.get("var") or "ip_address",
+        return (self._var_name(group, "ip.var", spec.get("var") or "ip_address"),
                 [str(netaddr.IPAddress(value, version)) for value in range(first, last + 1)])
 
     def _plan_mac(self, group, spec, hosts):
@@ -367,7 +376,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                               "needs bit 0x02 set and bit 0x01 clear (e.g. %02x)" % (prefix, (values[0] | 0x02) & 0xFE))
         free_bits = 8 * (6 - len(values))
         offset = self._int(group, "mac.offset", spec.get("offset", 0))
-        if offset < 0 or offset + len(hosts) > 2 ** free_bits:
+        if offset < 0:
+            raise self._error(group, "mac.offset", "must be 0 or more, got %d" % offset)
+        if offset + len(hosts) > 2 ** free_bits:
             raise self._error(group, "mac.offset", "%d hosts from offset %d do not fit behind prefix %s (%d addresses); "
                               "use a shorter prefix" % (len(hosts), offset, prefix, 2 ** free_bits))
         head = ":".join("%02x" % v for v in values)
@@ -376,7 +387,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         for value in range(offset, offset + len(hosts)):
             tail = ":".join("%02x" % ((value >> (8 * i)) & 0xFF) for i in reversed(range(tail_octets)))
             macs.append(head + ":" + tail)
-        return (spec.get("var") or "mac_address", macs)
+        return (self._var_name(group, "mac.var", spec.get("var") or "mac_address"), macs)
 
     def _plan_placement(self, group, spec, hosts, limit):
         self._check_keys(group, "placement", spec, _PLACEMENT_KEYS)
@@ -389,7 +400,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             except NodeRangeError as exc:
                 raise self._error(group, "placement.hosts", to_native(exc))
         if not isinstance(servers, list):
-            raise self._error(group, "placement.hosts", "must be a node range or a list, got %s" % type(servers).__name__)
+            raise self._error(group, "placement.hosts", "must be a node range or a list, got %s" % type_name(servers))
         capacity = spec.get("capacity") or {}
         if not isinstance(capacity, dict):
             raise self._error(group, "placement.capacity", "must be a mapping (memory_mb, vcpus, max_items)")
@@ -415,7 +426,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             used["policy"] = policy
             used["cpu_overcommit"] = overcommit
             used["group"] = group
-        return spec.get("var") or "placement_host", (summary, spec.get("group")), [server for _item, server in pairs]
+        var = self._var_name(group, "placement.var", spec.get("var") or "placement_host")
+        return var, (summary, spec.get("group")), [server for _item, server in pairs]
 
     # -- populating -----------------------------------------------------------
     def _populate(self, plan):

@@ -34,6 +34,8 @@ __metaclass__ = type
 import itertools
 import re
 
+from ansible_collections.labfarm.massclone.plugins.module_utils._common import type_name
+
 DEFAULT_LIMIT = 1000000
 
 # Characters that separate operands at bracket depth 0.
@@ -499,7 +501,7 @@ class _Parser:
             return dict.fromkeys(str(m) for m in members)
         except TypeError:
             raise self.error("group %r must be a range string or a list of names, not %s"
-                             % (group, type(members).__name__), position)
+                             % (group, type_name(members)), position)
 
 
 def expand(expr, groups=None, universe=None, limit=DEFAULT_LIMIT):
@@ -523,7 +525,7 @@ def expand(expr, groups=None, universe=None, limit=DEFAULT_LIMIT):
                 raise NodeRangeError(str(item), 0, "the list expands to more than the limit of %d names" % limit)
         return list(acc)
     if not isinstance(expr, str):
-        raise NodeRangeError(repr(expr), 0, "expected a string, got %s" % type(expr).__name__)
+        raise NodeRangeError(repr(expr), 0, "expected a string, got %s" % type_name(expr))
     if not expr.strip():
         return []
     result = _Parser(expr, groups, universe, limit).parse()
@@ -638,7 +640,7 @@ def _check_names(names):
         joined = "\n".join(unique)
     except TypeError:
         bad = next(n for n in names if not isinstance(n, str))
-        raise NodeRangeError(repr(bad), 0, "fold() takes names (strings), got %s" % type(bad).__name__)
+        raise NodeRangeError(repr(bad), 0, "fold() takes names (strings), got %s" % type_name(bad))
     if not unique:
         return unique, joined
     # Checked on the joined text in one pass: 100,000 names cost milliseconds.

@@ -53,6 +53,8 @@ import decimal
 import math
 from fractions import Fraction
 
+from ansible_collections.labfarm.massclone.plugins.module_utils._common import type_name
+
 POLICIES = ("round_robin", "even", "concentrated", "weighted")
 
 _HINT = "Add hosts or capacity, raise cpu_overcommit, or ask for fewer items."
@@ -95,7 +97,7 @@ class _Item(object):
 
 
 def _describe(value):
-    return "%r (%s)" % (value, type(value).__name__)
+    return "%r (%s)" % (value, type_name(value))
 
 
 def _to_fraction(value):

@@ -161,6 +161,12 @@ def test_strict_compose_error_names_the_problem(run, tmp_path):
     ("exam: {range: 'C[1-4]', children: [nope]}", "ranges.exam.children", ["'nope'"]),
     ("exam: {range: 'C[1-4]', index_start: x}", "ranges.exam.index_start", ["whole number"]),
     ("exam: {range: 'node[1-100000000]'}", "ranges.exam.range", ["more than the limit"]),
+    ("exam: {range: 'C[1-3]', index_var: 5}", "ranges.exam.index_var", ["5 is not a valid variable name", "use ''"]),
+    ("exam: {range: 'C[1-3]', mac: {prefix: '02:00', var: 'mac-address'}}", "ranges.exam.mac.var",
+     ["'mac-address' is not a valid variable name"]),
+    ("exam: {range: 'C[1-3]', mac: {prefix: '02:00', offset: -1}}", "ranges.exam.mac.offset", ["must be 0 or more"]),
+    ("exam: {range: 'C[1-3]', ip: '10.0.0.0/24'}", "ranges.exam.ip", ["must be a mapping, got str"]),
+    ("exam: {range: 5}", "ranges.exam.range", ["expected a string, got int"]),
     ("all_nodes: {range: 'rack1,rack2'}\n  rack1: {range: 'n[1-2]'}", "ranges.all_nodes.range",
      ["'rack1' is a group of this file, defined below all_nodes", "move rack1 above all_nodes"]),
 ])
