@@ -236,21 +236,28 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             plans.append(plan)
             groups[plan["group"]] = plan["hosts"]
             universe.update(dict.fromkeys(plan["hosts"]))
-        # A word naming a group of this file that is defined further down reads as a host name.
+        # Checks that need every group, still before any host is added.
         for plan in plans:
-            clash = [h for h in plan["hosts"] if h in ranges]
-            if clash:
-                raise self._error(plan["group"], "range", "%r is a group of this file, defined below %s; groups can only "
-                                  "use the groups above them: move %s above %s" % (
-                                      clash[0], plan["group"], clash[0], plan["group"]))
+            self._check_references(plan, ranges, groups)
         for plan in plans:
             self._populate(plan)
         for plan in plans:
             for child in plan["children"]:
-                if child not in groups:
-                    raise self._error(plan["group"], "children", "names %r, which is not a group of this file" % child)
                 self.inventory.add_child(plan["group"], child)
         self._construct(universe)
+
+    def _check_references(self, plan, ranges, groups):
+        group = plan["group"]
+        # A word naming a group of this file that is not defined above reads as a host name.
+        clash = [h for h in plan["hosts"] if h in ranges]
+        if clash and clash[0] == group:
+            raise self._error(group, "range", "names the group itself; a group cannot contain itself")
+        if clash:
+            raise self._error(group, "range", "%r is a group of this file, defined below %s; groups can only use the "
+                              "groups above them: move %s above %s" % (clash[0], group, clash[0], group))
+        for child in plan["children"]:
+            if child not in groups:
+                raise self._error(group, "children", "names %r, which is not a group of this file" % child)
 
     # -- errors ---------------------------------------------------------------
     def _error(self, group, key, message):

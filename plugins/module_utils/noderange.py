@@ -745,6 +745,28 @@ def _single_pattern(joined, count):
     return head, parts[1::2], tail
 
 
+def _fold_patterns(joined, count):
+    """Fold names of several text patterns (the general path of fold())."""
+    patterns = {}
+    triples = _ONE_NUMBER.findall(joined)
+    if len(triples) < count:
+        for name in _NOT_ONE_NUMBER.findall(joined):
+            parts = _NUM_SPLIT(name)
+            patterns.setdefault(tuple(parts[0::2]), []).append(tuple(parts[1::2]))
+    one = {}
+    for head, token, tail in triples:
+        one.setdefault((head, tail), []).append(token)
+    out = []
+    for texts in sorted(list(patterns) + list(one)):
+        if texts in one:
+            out.append(texts[0] + _fold_tokens(one[texts]) + texts[1])
+        elif len(texts) == 1:
+            out.append(texts[0])
+        else:
+            out.extend(_fold_pattern(texts, patterns[texts]))
+    return out
+
+
 def fold(names):
     """Fold names into the canonical shortest range string.
 
@@ -759,34 +781,8 @@ def fold(names):
     if single is not None:
         head, tokens, tail = single
         out = [head + _fold_tokens(tokens) + tail]
-        return ",".join(_escape(s) if _needs_escape(s) else s for s in out)
-    patterns = {}
-    triples = _ONE_NUMBER.findall(joined)
-    if len(triples) < len(unique):
-        for name in _NOT_ONE_NUMBER.findall(joined):
-            parts = _NUM_SPLIT(name)
-            patterns.setdefault(tuple(parts[0::2]), []).append(tuple(parts[1::2]))
-    one = {}
-    if triples:
-        heads = set(t[0] for t in triples)
-        tails = set(t[2] for t in triples)
-        if len(heads) == 1 and len(tails) == 1:
-            one[(heads.pop(), tails.pop())] = [t[1] for t in triples]
-        else:
-            for head, token, tail in triples:
-                key = (head, tail)
-                if key in one:
-                    one[key].append(token)
-                else:
-                    one[key] = [token]
-    out = []
-    for texts in sorted(list(patterns) + list(one)):
-        if texts in one:
-            out.append(texts[0] + _fold_tokens(one[texts]) + texts[1])
-        elif len(texts) == 1:
-            out.append(texts[0])
-        else:
-            out.extend(_fold_pattern(texts, patterns[texts]))
+    else:
+        out = _fold_patterns(joined, len(unique))
     return ",".join(_escape(s) if _needs_escape(s) else s for s in out)
 
 
