@@ -8,7 +8,8 @@ cd "$root"
 PYTHON=${PYTHON:-python3}
 
 # Debian packages the tests and jobs use. Installed only when missing, and only where apt exists.
-packages=(git make shellcheck)
+# zfs-fuse: real ZFS in user space for the mass clone job; vpcs and qemu: nodes of GNS3 projects.
+packages=(git make shellcheck curl iproute2 zfs-fuse vpcs qemu-system-x86 qemu-utils)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -47,4 +48,20 @@ PY
         mkdir -p "$HOME/.ansible/test/cache"
         cp "$getpip" "$HOME/.ansible/test/cache/get_pip_${pipver}.py"
     fi
+fi
+
+# Real GNS3 servers for the integration tests and benchmarks, one virtualenv per major version
+# (LAB.md), kept outside the checkout so a clean clone reuses them. Pinned by exact version.
+if [ "${LABFARM_SKIP_GNS3:-}" != "1" ]; then
+    cache=${LABFARM_CACHE:-$HOME/.cache/labfarm}
+    for spec in 2.2:2.2.61 3.0:3.0.6; do
+        dir=$cache/gns3-${spec%%:*} version=${spec#*:}
+        if [ "$(cat "$dir/.version" 2>/dev/null)" != "$version" ]; then
+            echo "setup: gns3-server $version into $dir"
+            rm -rf "$dir"
+            "$PYTHON" -m venv "$dir"
+            "$dir/bin/python" -m pip install -q --disable-pip-version-check "gns3-server==$version"
+            echo "$version" > "$dir/.version"
+        fi
+    done
 fi

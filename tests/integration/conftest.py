@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-BIN = os.path.dirname(sys.executable)
+BIN = os.path.dirname(os.path.abspath(sys.executable))
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,7 @@ def ansible_env(tmp_path_factory, collections_path):
         "ANSIBLE_LOCALHOST_WARNING": "false",
         "ANSIBLE_NOCOLOR": "1",
         # localhost runs modules with the venv's Python (discovery may find a broken pyenv shim)
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "ANSIBLE_PYTHON_INTERPRETER": os.path.abspath(sys.executable),
         "ANSIBLE_FORCE_COLOR": "0",
         "PATH": BIN + os.pathsep + env.get("PATH", ""),
     })
@@ -34,3 +34,45 @@ def run(ansible_env):
     def _run(*args, **kwargs):
         return subprocess.run(list(args), env=ansible_env, capture_output=True, text=True, timeout=300, check=False, **kwargs)
     return _run
+
+
+@pytest.fixture(scope="session")
+def run_module(ansible_env, tmp_path_factory):
+    """Run one module task on localhost through ansible-playbook and return its result dict.
+
+    run_module("labfarm.massclone.zfs_clone", {...}, check=True, diff=True) -> the registered
+    result: changed/failed/msg, diff and the module's return values. The task never aborts the
+    play, so a failed result comes back as data for the test to assert on.
+    """
+    import json
+
+    workdir = tmp_path_factory.mktemp("run-module")
+    counter = [0]
+
+    def _run_module(name, args, check=False, diff=False, extra_env=None, timeout=600):
+        counter[0] += 1
+        playbook = workdir / ("task%d.yml" % counter[0])
+        result = workdir / ("result%d.json" % counter[0])
+        play = [{
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [
+                {"name": "module under test", name: args, "register": "r", "ignore_errors": True},
+                {"name": "keep the result", "ansible.builtin.copy": {"content": "{{ r | to_json }}", "dest": str(result)},
+                 "check_mode": False, "diff": False},
+            ],
+        }]
+        playbook.write_text(json.dumps(play))
+        env = dict(ansible_env)
+        env.update(extra_env or {})
+        cmd = ["ansible-playbook", "-i", "localhost,", "-c", "local", str(playbook)]
+        if check:
+            cmd.append("--check")
+        if diff:
+            cmd.append("--diff")
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        if not result.exists():
+            raise AssertionError("ansible-playbook gave no result (rc=%d)\nstdout:\n%s\nstderr:\n%s"
+                                 % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
+        return json.loads(result.read_text())
+    return _run_module
