@@ -1,0 +1,213 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: gns3_project_info
+short_description: List GNS3 projects on disk with their nodes, console ports and adapter MACs
+version_added: 0.1.0
+description:
+  - Reads the projects under a GNS3 server's C(projects_path) from their C(.gns3) files, without a running server.
+  - Selects projects by name with a noderange expression (C(Cexam_[01-40])) or a list of names, or with a regular
+    expression, and returns each with its nodes, console and aux ports and the MAC of each adapter as GNS3
+    computes it. The result feeds DHCP reservations (M(labfarm.massclone.netboot_config)) and inventories.
+  - Also returns every console port and MAC address used under the root, to reserve them when resetting clones
+    that go to another server of the farm (O(labfarm.massclone.gns3_project_reset#module:used_console_ports),
+    O(labfarm.massclone.gns3_project_reset#module:used_macs)).
+author:
+  - labfarm.massclone contributors (!UNKNOWN)
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing, so there is nothing to diff.
+options:
+  projects_root:
+    description: Directory whose subdirectories are GNS3 projects (the server's C(projects_path)).
+    type: path
+    required: true
+  names:
+    description:
+      - Project names to return, as a list or one noderange expression. Names that match no project are listed
+        in RV(missing).
+    type: raw
+  regex:
+    description: Return projects whose name matches this regular expression (Python C(re.search)).
+    type: str
+notes:
+  - VPCS MAC addresses are chosen by GNS3 when a node starts and are not in the project file; those adapters
+    are reported without a MAC.
+  - A project file that cannot be read is reported in RV(unreadable) with a warning, not silently skipped.
+seealso:
+  - module: labfarm.massclone.gns3_project_reset
+"""
+
+EXAMPLES = r"""
+- name: The exam clones on this server
+  labfarm.massclone.gns3_project_info:
+    projects_root: /opt/gns3/projects
+    names: Cexam_[01-40]
+  register: exam
+
+- name: One DHCP reservation per qemu adapter
+  ansible.builtin.set_fact:
+    reservations: "{{ exam.projects | map(attribute='nodes') | flatten | map(attribute='adapters') | flatten }}"
+
+- name: What this server already uses, to reserve on another server of the farm
+  labfarm.massclone.gns3_project_info:
+    projects_root: /opt/gns3/projects
+    regex: ^Cexam_
+  register: used
+"""
+
+RETURN = r"""
+projects:
+  description: The selected projects, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: Project directory.
+      type: str
+    file:
+      description: The C(.gns3) file.
+      type: str
+    project_id:
+      description: Project id.
+      type: str
+    name:
+      description: Project name.
+      type: str
+    revision:
+      description: File revision (9 for GNS3 2.2, 10 for 3.x).
+      type: int
+    reset_from:
+      description: The source project_id when M(labfarm.massclone.gns3_project_reset) made this project, else null.
+      type: str
+    nodes:
+      description: Nodes with name, node_type, node_id, compute_id, console_type, console, aux, mac_address and adapters.
+      type: list
+      elements: dict
+    summary:
+      description: The project's console ports and adapter MACs folded into ranges, for one-line reports.
+      type: dict
+      sample: {"consoles": "9997-10000", "macs": "02:4c:46:00:00:01-02:4c:46:00:00:02"}
+missing:
+  description: Names asked for in O(names) that no project has.
+  returned: always
+  type: list
+  elements: str
+unreadable:
+  description: Project files under the root that could not be read, with the reason.
+  returned: always
+  type: list
+  elements: dict
+used_console_ports:
+  description: Every console and aux port used by any project under the root, sorted.
+  returned: always
+  type: list
+  elements: int
+used_macs:
+  description:
+    - Every MAC address used by any project under the root, sorted. Each dynamips router counts for its whole
+      block of 256 addresses, since its interfaces derive their MACs from its base.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.labfarm.massclone.plugins.module_utils.gns3_project import (
+    Gns3ProjectError, Project, describe_project, format_mac, list_project_dirs, summarise_nodes, used_by_project)
+from ansible_collections.labfarm.massclone.plugins.module_utils.noderange import NodeRangeError, expand
+from ansible_collections.labfarm.massclone.plugins.module_utils._common import type_name
+
+
+def wanted_names(module, names):
+    if names is None:
+        return None
+    if isinstance(names, str):
+        try:
+            return expand(names)
+        except NodeRangeError as exc:
+            module.fail_json(msg="names: %s" % exc)
+    if isinstance(names, list) and all(isinstance(name, str) for name in names):
+        return list(names)
+    module.fail_json(msg="names must be a noderange string or a list of names, not a %s" % type_name(names))
+
+
+def with_summary(described):
+    described["summary"] = summarise_nodes(described["nodes"])
+    return described
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            projects_root=dict(type="path", required=True),
+            names=dict(type="raw"),
+            regex=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    root = module.params["projects_root"]
+    if not os.path.isdir(root):
+        module.fail_json(msg="projects_root %s is not a directory: give the GNS3 server's projects_path" % root)
+    names = wanted_names(module, module.params["names"])
+    pattern = None
+    if module.params["regex"] is not None:
+        try:
+            pattern = re.compile(module.params["regex"])
+        except re.error as exc:
+            module.fail_json(msg="regex %r is not a valid regular expression: %s" % (module.params["regex"], exc))
+
+    projects, unreadable = [], []
+    ports, macs = set(), set()
+    try:
+        directories = list_project_dirs(root)
+    except Gns3ProjectError as exc:
+        module.fail_json(msg=str(exc))
+    for directory in directories:
+        for entry in sorted(os.listdir(directory)):
+            if not entry.endswith(".gns3") or entry.startswith("."):
+                continue
+            try:
+                project = Project.load(os.path.join(directory, entry))
+            except Gns3ProjectError as exc:
+                unreadable.append({"path": os.path.join(directory, entry), "error": str(exc)})
+                module.warn(str(exc))
+                continue
+            used_ports, used_macs, _app, _dyn = used_by_project(project)
+            ports |= used_ports
+            macs |= used_macs
+            projects.append(project)
+
+    selected = [project for project in projects
+                if (names is None or project.name in names) and (pattern is None or pattern.search(project.name))]
+    selected.sort(key=lambda project: (project.name, project.directory))
+    found = set(project.name for project in selected)
+    module.exit_json(
+        changed=False,
+        projects=[with_summary(describe_project(project)) for project in selected],
+        missing=[name for name in (names or []) if name not in found],
+        unreadable=unreadable,
+        used_console_ports=sorted(ports),
+        used_macs=[format_mac(mac) for mac in sorted(macs)],
+    )
+
+
+if __name__ == "__main__":
+    main()

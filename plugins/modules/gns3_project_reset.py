@@ -1,0 +1,296 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: gns3_project_reset
+short_description: Reset many copies of a GNS3 project so each loads beside the others and its source
+version_added: 0.1.0
+description:
+  - Takes directories that hold copies of a GNS3 project (ZFS clones made by M(labfarm.massclone.zfs_clone),
+    or plain copies) and gives each one what GNS3 needs to load it on the same servers as its source and as
+    every other copy, in one call for the whole batch.
+  - Changes the project_id and name, every node_id (renaming C(project-files/<type>/<node_id>/) directories and
+    updating link endpoints), every link_id and drawing_id, console ports (and aux ports; VNC and SPICE consoles
+    from O(vnc_port_range); nodes whose console_type is C(none) are left alone), the MAC address of every node
+    that stores one (qemu and docker C(properties.mac_address), C(custom_adapters[].mac_address), dynamips
+    C(mac_addr) in its dotted form), dynamips_id and IOU application_id. Old snapshots are dropped by default.
+  - Never changes template_id or compute_id, so nodes on remote computes stay there. Keys it does not know are
+    kept as they are. Reads revision 9 (GNS3 2.2) and revision 10 (GNS3 3.x) files.
+  - Console ports are unique across every project under O(projects_root) and O(used_console_ports), and are
+    taken from the top of the range downwards, because GNS3 gives VPCS and qemu telnet consoles a hidden
+    internal port, the lowest free one of the range, when a project opens.
+  - A node with n adapters gets a block of n consecutive MAC addresses (GNS3 gives adapter n the base MAC + n);
+    no address of a block is used anywhere under O(projects_root) or in O(used_macs). A dynamips router gets an
+    aligned block of 256.
+  - Ids are derived with UUIDv5 from the source's ids and the new name, and the module leaves a small record
+    (C(.labfarm-reset.json)) in each project directory, so rerunning the same call gives the same ids, ports
+    and MACs and reports no change.
+  - Every project and input is checked, and every value chosen, before anything is written; a bad project file
+    or an exhausted range fails the whole batch with nothing written. Files are replaced atomically and keep
+    their ownership unless O(owner) or O(group) are given.
+author:
+  - labfarm.massclone contributors (!UNKNOWN)
+attributes:
+  check_mode:
+    support: full
+    description: Plans the whole batch and returns the ids, ports and MACs it would write, writing nothing.
+  diff_mode:
+    support: full
+    description: Per project, old and new project_id and name, console ports and MACs, folded into ranges.
+options:
+  projects:
+    description:
+      - The project directories to reset, with the name each must get.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      path:
+        description: Directory of the project (or its C(.gns3) file).
+        type: path
+        required: true
+      name:
+        description: The project name GNS3 shows. Must be unique on the server.
+        type: str
+        required: true
+      project_id:
+        description:
+          - The new project UUID. By default derived from the source's project_id and O(projects[].name) (UUIDv5),
+            so the same clone always gets the same id.
+        type: str
+  projects_root:
+    description:
+      - The GNS3 server's C(projects_path). Every project under it counts when choosing free ports, MACs and
+        ids, and no clone may take the name or project_id of one of them.
+    type: path
+    required: true
+  console_port_range:
+    description: Range for telnet consoles and aux ports, as C(FIRST-LAST). Must match the server's console range.
+    type: str
+    default: 5000-10000
+  vnc_port_range:
+    description: Range for VNC and SPICE consoles, as C(FIRST-LAST).
+    type: str
+    default: 5900-10000
+  mac_prefix:
+    description:
+      - One to five octets under which MAC addresses are allocated. Must be unicast and locally administered.
+    type: str
+    default: "02:4c:46"
+  used_console_ports:
+    description: Ports taken elsewhere on the farm (other servers, other services) that no clone may use.
+    type: list
+    elements: int
+    default: []
+  used_macs:
+    description: MAC addresses taken elsewhere on the farm that no adapter may use.
+    type: list
+    elements: str
+    default: []
+  snapshots:
+    description:
+      - What to do with the GNS3 snapshots copied from the source. Restoring one would bring back the source's
+        ids, so they are dropped by default.
+    type: str
+    choices: [drop, keep]
+    default: drop
+  owner:
+    description: User (name or uid) to own every file of the projects, for example C(gns3). Default keeps ownership.
+    type: str
+  group:
+    description: Group (name or gid) to own every file of the projects. Default keeps ownership.
+    type: str
+notes:
+  - VPCS MAC addresses are chosen by GNS3 when a node starts and cannot be set from the project file; they are
+    reported without a MAC and a warning says so.
+  - Run it on the GNS3 server that holds the projects, after the clones exist and before the server loads them
+    (then reload it with M(labfarm.massclone.gns3_server)).
+seealso:
+  - module: labfarm.massclone.zfs_clone
+  - module: labfarm.massclone.gns3_project_info
+  - module: labfarm.massclone.gns3_server
+"""
+
+EXAMPLES = r"""
+- name: Reset clones made by zfs_clone
+  labfarm.massclone.gns3_project_reset:
+    projects_root: /opt/gns3/projects
+    projects:
+      - path: /opt/gns3/projects/clone-01
+        name: Cexam_01
+      - path: /opt/gns3/projects/clone-02
+        name: Cexam_02
+    console_port_range: 5000-10000
+    mac_prefix: "02:4c:46"
+    used_macs: "{{ macs_of_other_servers }}"
+    owner: gns3
+    group: gns3
+  register: reset
+
+- name: Show the console of each node
+  ansible.builtin.debug:
+    msg: "{{ item.0.name }} {{ item.1.name }} telnet {{ item.1.console }}"
+  loop: "{{ reset.projects | subelements('nodes') }}"
+  loop_control:
+    label: "{{ item.0.name }}/{{ item.1.name }}"
+"""
+
+RETURN = r"""
+projects:
+  description: One entry per project of the batch, in the order given, as written (or, in check mode, as it would be).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: Project directory.
+      type: str
+      sample: /opt/gns3/projects/clone-01
+    file:
+      description: The project's C(.gns3) file.
+      type: str
+    project_id:
+      description: The project's new id.
+      type: str
+      sample: 1b6b4c3e-8a6d-5f1e-9d2a-3c4b5a697887
+    name:
+      description: The project's new name.
+      type: str
+      sample: Cexam_01
+    source_project_id:
+      description: The project_id of the project this one was copied from.
+      type: str
+    changed:
+      description: Whether this project was changed.
+      type: bool
+    nodes:
+      description: Every node with its new id, consoles and the MAC of each adapter as GNS3 computes it.
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: Node name.
+          type: str
+        node_type:
+          description: GNS3 node type (vpcs, qemu, docker, dynamips, iou...).
+          type: str
+        node_id:
+          description: New node id.
+          type: str
+        compute_id:
+          description: The compute the node runs on (unchanged).
+          type: str
+        console_type:
+          description: telnet, vnc, spice, none...
+          type: str
+        console:
+          description: Console port, null when the node has no console.
+          type: int
+        aux:
+          description: Aux console port, null when the node has none.
+          type: int
+        mac_address:
+          description: Base MAC of the node, null when the file holds none (VPCS).
+          type: str
+        adapters:
+          description: The MAC address of each adapter (base + adapter number, or the custom adapter's own).
+          type: list
+          elements: dict
+    summary:
+      description: The project's console ports and adapter MACs folded into ranges, for one-line reports.
+      type: dict
+      sample: {"consoles": "9997-10000", "macs": "02:4c:46:00:00:01-02:4c:46:00:00:02"}
+"""
+
+import grp
+import pwd
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.labfarm.massclone.plugins.module_utils.gns3_project import (
+    Gns3ProjectError, Request, apply_plan, plan_reset, result_of)
+
+
+def resolve_id(module, value, kind):
+    """User or group name (or number) -> id, or a clear error before anything changes."""
+    if value is None:
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        return pwd.getpwnam(value).pw_uid if kind == "owner" else grp.getgrnam(value).gr_gid
+    except KeyError:
+        module.fail_json(msg="%s %r does not exist on %s: create it first (the gns3 package creates gns3:gns3) "
+                             "or give an existing name or number" % (kind, value, "this host"))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            projects=dict(type="list", elements="dict", required=True, options=dict(
+                path=dict(type="path", required=True),
+                name=dict(type="str", required=True),
+                project_id=dict(type="str"),
+            )),
+            projects_root=dict(type="path", required=True),
+            console_port_range=dict(type="str", default="5000-10000"),
+            vnc_port_range=dict(type="str", default="5900-10000"),
+            mac_prefix=dict(type="str", default="02:4c:46"),
+            used_console_ports=dict(type="list", elements="int", default=[]),
+            used_macs=dict(type="list", elements="str", default=[]),
+            snapshots=dict(type="str", choices=["drop", "keep"], default="drop"),
+            owner=dict(type="str"),
+            group=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    uid = resolve_id(module, params["owner"], "owner")
+    gid = resolve_id(module, params["group"], "group")
+    requests = [Request(item["path"], item["name"], item["project_id"]) for item in params["projects"]]
+    try:
+        plans, warnings = plan_reset(
+            requests, projects_root=params["projects_root"], console_port_range=params["console_port_range"],
+            vnc_port_range=params["vnc_port_range"], mac_prefix=params["mac_prefix"],
+            used_console_ports=params["used_console_ports"], used_macs=params["used_macs"],
+            snapshots=params["snapshots"], owner_uid=uid, owner_gid=gid)
+    except Gns3ProjectError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in warnings:
+        module.warn(warning)
+
+    changed = any(plan.changed for plan in plans)
+    result = dict(changed=changed, projects=[result_of(plan) for plan in plans])
+    if module._diff:
+        result["diff"] = {
+            "before": dict((plan.project.directory, plan.changes["before"]) for plan in plans if plan.changed),
+            "after": dict((plan.project.directory, plan.changes["after"]) for plan in plans if plan.changed),
+        }
+    if module.check_mode or not changed:
+        module.exit_json(**result)
+
+    done = []
+    for plan in plans:
+        if not plan.changed:
+            continue
+        try:
+            apply_plan(plan, owner_uid=uid, owner_gid=gid)
+        except (IOError, OSError) as exc:
+            # Every step is repeatable, so a rerun finishes the job; say exactly where it stopped.
+            module.fail_json(msg="writing %s failed: %s. Projects finished before it: %s. Fix the cause and rerun: "
+                                 "the reset resumes where it stopped" % (plan.project.directory, exc,
+                                                                         ", ".join(done) or "none"),
+                             **result)
+        done.append(plan.project.directory)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
