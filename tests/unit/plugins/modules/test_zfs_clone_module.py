@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The zfs_clone module's own glue: arguments, missing zfs, diff only when asked, error mapping.
+
+The zfs layer is tested in tests/unit/plugins/module_utils/test_zfs.py and, for real, in
+tests/integration/zfs; here ZfsCli._run_command answers from a script.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs import ZfsCli
+from ansible_collections.labfarm.massclone.plugins.modules import zfs_clone
+
+SNAP = "tank/projects/P@s1"
+LISTING = "tank\t-\tfilesystem\t/tank\tyes\ntank/projects\t-\tfilesystem\t/tank/projects\tyes\n" \
+          "tank/projects/P\t-\tfilesystem\t/tank/projects/P\tyes\n"
+
+
+@pytest.fixture
+def zfs(monkeypatch):
+    """Scripted zfs: argv tuple (without the binary) -> (rc, out, err); records every call."""
+    calls = []
+    answers = {}
+
+    def fake(self, argv):
+        calls.append(argv[1:])
+        return answers.get(tuple(argv[1:]), (0, "", ""))
+
+    monkeypatch.setattr(AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/sbin/zfs")
+    monkeypatch.setattr(ZfsCli, "_run_command", fake)
+    listing = ("list", "-H", "-o", "name,origin,type,mountpoint,mounted", "-t", "filesystem,volume", "-r", "tank")
+    answers[listing] = (0, LISTING, "")
+    answers[("list", "-H", "-o", "name", "-t", "snapshot", "-d", "1", "tank/projects/P")] = (0, SNAP + "\n", "")
+    return calls, answers
+
+
+def run_main(capsys, args):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            zfs_clone.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_missing_zfs_command_is_a_clear_error(monkeypatch, capsys):
+    monkeypatch.setattr(AnsibleModule, "get_bin_path", lambda self, name, *a, **k: None)
+    result = run_main(capsys, {"snapshot": SNAP, "clones": "tank/c/C[1-2]"})
+    assert result["failed"] and "the zfs command was not found" in result["msg"] and "zfs-fuse" in result["msg"]
+
+
+def test_check_mode_with_diff(zfs, capsys):
+    calls = zfs[0]
+    result = run_main(capsys, {"snapshot": SNAP, "clones": "tank/c/C[1-2]", "_ansible_check_mode": True,
+                               "_ansible_diff": True})
+    assert result["changed"] and result["created"] == ["tank/c/C1", "tank/c/C2"]
+    assert result["diff"] == {"before": {"clones": []}, "after": {"clones": ["tank/c/C1", "tank/c/C2"]}}
+    assert [c[0] for c in calls] == ["list", "list"]
+
+
+def test_no_diff_unless_asked_and_warnings_become_warnings(zfs, capsys):
+    calls, answers = zfs
+    answers[("list", "-H", "-o", "name", "-t", "snapshot", "-r", "tank/projects/P")] = (0, SNAP + "\n", "")
+    answers[("list", "-H", "-o", "name,origin,type,mountpoint,mounted", "-t", "filesystem,volume", "-r", "tank")] = (
+        0, LISTING + "tank/projects/P/new\t-\tfilesystem\t/tank/projects/P/new\tyes\n", "")
+    result = run_main(capsys, {"snapshot": SNAP, "clones": ["tank/c/C1"], "recursive": True})
+    assert "diff" not in result
+    assert result["created"] == ["tank/c/C1"]
+    # ansible-core 2.19 returns warnings as WarningSummary dicts, older releases as strings
+    assert "tank/projects/P/new has no snapshot @s1" in json.dumps(result["warnings"])
+    assert ["clone", "-p", SNAP, "tank/c/C1"] in calls
+
+
+def test_a_failed_clone_is_reported_as_failed_clone(zfs, capsys):
+    answers = zfs[1]
+    answers[("clone", "-p", SNAP, "tank/c/C2")] = (1, "", "cannot create 'tank/c/C2': out of space\n")
+    result = run_main(capsys, {"snapshot": SNAP, "clones": "tank/c/C[1-3]"})
+    assert result["failed"] and result["failed_clone"] == "tank/c/C2"
+    assert "out of space" in result["msg"] and result["changed"] is False
+
+
+@pytest.mark.parametrize("args, words", [
+    ({"snapshot": SNAP, "clones": "tank/c/C[1-", "retries": 3}, ["invalid noderange"]),
+    ({"snapshot": SNAP, "clones": "tank/c/C1", "retries": 99}, ["retries must be a whole number from 0 to 20"]),
+    ({"snapshot": "tank/projects/P", "clones": "tank/c/C1"}, ["exactly one '@'"]),
+    ({"source": "tank/projects/P", "snapshot_name": "a@b", "clones": "tank/c/C1"}, ["snapshot_name 'a@b'"]),
+    ({"snapshot": SNAP, "clones": 5}, ["clones must be a list of dataset names or one noderange string, got int"]),
+    ({"snapshot": SNAP, "source": "tank/projects/P", "clones": "tank/c/C1"}, ["mutually exclusive"]),
+    ({"source": "tank/projects/P", "clones": "tank/c/C1"}, ["snapshot_name"]),
+])
+def test_bad_arguments_fail_cleanly(zfs, capsys, args, words):
+    calls = zfs[0]
+    result = run_main(capsys, args)
+    assert result["failed"]
+    for word in words:
+        assert word in result["msg"]
+    assert not [c for c in calls if c[0] != "list"]
