@@ -14,20 +14,28 @@ export ANSIBLE_HOME := $(ROOT)/.ansible
 WORK := $(ROOT)/.work
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 
-.PHONY: all setup demo test unit integration sanity lint build benchmark clean
+.PHONY: all setup demo demo-clean demo-placement test unit integration molecule sanity lint build benchmark clean
 
 all: test
 
 setup:
 	@hack/setup.sh
 
+# The main job: 20 clones of a sample GNS3 project on a file-backed zfs-fuse pool (hack/demo.sh).
 demo: setup
-	@mkdir -p $(WORK)/demo
-	ansible-playbook -i playbooks/inventory/exam.noderange.yml playbooks/demo_placement.yml \
-	    -e labfarm_demo_dir=$(WORK)/demo
-	@cat $(WORK)/demo/placement.txt
+	@hack/demo.sh up
 
-test: setup unit integration sanity lint build
+demo-clean: setup
+	@hack/demo.sh clean
+
+# The foundation's demo: 500 clones placed on 4 GNS3 servers by the noderange inventory.
+demo-placement: setup
+	@mkdir -p $(WORK)/demo-placement
+	ansible-playbook -i playbooks/inventory/exam.noderange.yml playbooks/demo_placement.yml \
+	    -e labfarm_demo_dir=$(WORK)/demo-placement
+	@cat $(WORK)/demo-placement/placement.txt
+
+test: setup unit integration molecule sanity lint build
 	@echo "make test: all passed"
 
 unit: setup
@@ -35,6 +43,12 @@ unit: setup
 
 integration: setup
 	python -m pytest -q -p no:cacheprovider tests/integration
+
+# The role's molecule scenario, run on localhost against a zfs-fuse pool it makes.
+# ansible-lint leaves a copy of the collection in .ansible/collections, which molecule would run instead of the checkout.
+molecule: setup
+	rm -rf $(ROOT)/.ansible/collections
+	cd roles/mass_clone && molecule test
 
 # ansible-test runs from a copy whose path is ansible_collections/labfarm/massclone, made of the
 # files git tracks or would track: what a clean clone holds.
@@ -55,14 +69,17 @@ build: setup
 	@rm -rf $(WORK)/build && mkdir -p $(WORK)/build/collections
 	ansible-galaxy collection build --force --output-path $(WORK)/build .
 	ansible-galaxy collection install --force -p $(WORK)/build/collections $(WORK)/build/labfarm-massclone-$(VERSION).tar.gz
-	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t inventory labfarm.massclone.noderange >/dev/null
-	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t filter labfarm.massclone.noderange >/dev/null
-	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t filter labfarm.massclone.nodefold >/dev/null
+	@set -e; for plugin in inventory:noderange filter:noderange filter:nodefold filter:placement \
+	    module:zfs_clone module:gns3_project_reset module:gns3_project_info module:gns3_server; do \
+	    ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t $${plugin%%:*} labfarm.massclone.$${plugin#*:} >/dev/null; \
+	    echo "ansible-doc -t $${plugin%%:*} labfarm.massclone.$${plugin#*:}: ok"; done
+	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.mass_clone >/dev/null
 	@echo "build: labfarm-massclone-$(VERSION).tar.gz installs and its docs render"
 
 benchmark: setup
 	python benchmarks/noderange.py
 	python benchmarks/inventory.py
+	python benchmarks/mass_clone.py
 
 clean:
 	rm -rf $(WORK) tests/output .ansible

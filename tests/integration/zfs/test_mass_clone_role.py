@@ -1,0 +1,100 @@
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""playbooks/mass_clone.yml over two "GNS3 servers" (two local hosts, each with its own zfs-fuse pool):
+placement, one MAC prefix per server, check mode, idempotent rerun, bad input, absent."""
+
+import csv
+import json
+import os
+import shutil
+import sys
+import uuid
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+SAMPLE = os.path.join(ROOT, "playbooks", "files", "sample_project")
+with open(os.path.join(SAMPLE, "lab.gns3")) as _handle:
+    SOURCE_ID = json.load(_handle)["project_id"]
+
+
+@pytest.fixture
+def two_servers(zfs_lab, tmp_path):
+    servers = {}
+    pools = []
+    try:
+        for name in ("gns3-a", "gns3-b"):
+            pool = zfs_lab.create_pool("lfzt%d_%s" % (os.getpid(), uuid.uuid4().hex[:6]), tmp_path / name)
+            pools.append(pool)
+            dataset = pool.create(pool.path("gns3/projects"))
+            pool.create(dataset + "/" + SOURCE_ID)
+            root = os.path.join(pool.mountpoint, "gns3", "projects")
+            shutil.copytree(SAMPLE, os.path.join(root, SOURCE_ID), dirs_exist_ok=True)
+            servers[name] = {"pool": pool, "dataset": dataset, "root": root}
+        yield servers
+    finally:
+        for pool in pools:
+            pool.destroy()
+
+
+def playbook(run, tmp_path, servers, *extra, names="Cexam_[01-07]"):
+    hosts = {}
+    for name, server in servers.items():
+        hosts[name] = {"ansible_connection": "local", "ansible_python_interpreter": os.path.abspath(sys.executable),
+                       "mass_clone_projects_root": server["root"], "mass_clone_projects_dataset": server["dataset"]}
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps({"gns3_servers": {"hosts": hosts, "vars": {
+        "mass_clone_names": names, "mass_clone_source": "lab", "mass_clone_summary_dir": str(tmp_path)}}}))
+    return run("ansible-playbook", "-i", str(inventory), os.path.join(ROOT, "playbooks", "mass_clone.yml"), *extra)
+
+
+def clones_on(server):
+    out = server["pool"].zfs("list", "-H", "-o", "name,origin", "-r", server["dataset"])
+    return sorted(line.split("\t")[0] for line in out.splitlines() if "@clonesource" in line)
+
+
+def changed(output):
+    return sum(int(line.split("changed=")[1].split()[0]) for line in output.splitlines() if "changed=" in line and " : ok=" in line)
+
+
+def test_two_servers_check_mode_rerun_and_absent(run, tmp_path, two_servers):
+    check = playbook(run, tmp_path, two_servers, "--check")
+    assert check.returncode == 0, check.stdout[-5000:]
+    assert all(clones_on(server) == [] for server in two_servers.values())
+
+    first = playbook(run, tmp_path, two_servers)
+    assert first.returncode == 0, first.stdout[-5000:]
+    a, b = (clones_on(two_servers[name]) for name in ("gns3-a", "gns3-b"))
+    assert (len(a), len(b)) == (4, 3)   # even: the remainder to the first server
+    with open(str(tmp_path / "lab-clones.csv")) as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(set(row["clone"] for row in rows)) == ["Cexam_%02d" % i for i in range(1, 8)]
+    by_server = {}
+    for row in rows:
+        by_server.setdefault(row["server"], set()).update(mac for mac in row["macs"].split() if mac)
+    # one MAC prefix octet per server: no two servers can hand out the same MAC
+    assert all(mac.startswith("02:4c:46:00:") for mac in by_server["gns3-a"])
+    assert all(mac.startswith("02:4c:46:01:") for mac in by_server["gns3-b"])
+    assert "7 clones of 'lab'" in first.stdout and "on 2 server(s)" in first.stdout
+
+    again = playbook(run, tmp_path, two_servers)
+    assert again.returncode == 0 and changed(again.stdout) == 0, again.stdout[-5000:]
+
+    gone = playbook(run, tmp_path, two_servers, "-e", "mass_clone_state=absent")
+    assert gone.returncode == 0, gone.stdout[-5000:]
+    for server in two_servers.values():
+        assert clones_on(server) == []
+        assert os.listdir(server["root"]) == [SOURCE_ID]
+        assert server["pool"].zfs("list", "-H", "-o", "name", "-t", "snapshot", "-r", server["dataset"]).split() == \
+            [server["dataset"] + "/" + SOURCE_ID + "@clonesource"]
+    assert not os.path.exists(str(tmp_path / "lab-clones.csv"))
+
+
+def test_bad_input_fails_before_any_change(run, tmp_path, two_servers):
+    missing = playbook(run, tmp_path, two_servers, "-e", "mass_clone_source=nope")
+    assert missing.returncode != 0
+    assert "mass_clone_source 'nope' matches 0 projects" in missing.stdout
+    bad_range = playbook(run, tmp_path, two_servers, names="Cexam_[05-1]")
+    assert bad_range.returncode != 0 and "noderange" in bad_range.stdout
+    assert all(clones_on(server) == [] for server in two_servers.values())
