@@ -1,0 +1,667 @@
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The GNS3 client's logic, the gradual scheduler and the gns3_server job, without a server.
+
+What a real GNS3 server answers is tested in tests/integration/gns3 (2.2.61 and 3.0.6); here
+the HTTP layer, the clock and the client are injected to pin down the pure logic: probing,
+error messages (and that no secret reaches them), pacing, waiting, failure collection, reload
+fallback, check mode and idempotency.
+"""
+
+import io
+import json
+import threading
+import time
+from urllib.error import HTTPError, URLError
+
+import pytest
+
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3_api import (
+    DEFAULT_SKIP_NODE_TYPES,
+    GNS3Client,
+    GNS3Error,
+    GradualScheduler,
+    ServerJob,
+    check_options,
+    redact_url,
+    scrub,
+)
+
+SECRET = "S3cret-Passw0rd"
+
+
+# -- fakes ----------------------------------------------------------------------
+
+class FakeClock:
+    """time.monotonic and time.sleep over a virtual clock."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        assert seconds >= 0
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class _Response(io.BytesIO):
+    def __init__(self, status, body):
+        super(_Response, self).__init__(body)
+        self.status = status
+
+    def getcode(self):
+        return self.status
+
+
+class FakeHTTP:
+    """transport(request, timeout) as urllib would, answering from a table {(method, path): (status, body)}."""
+
+    def __init__(self, routes):
+        self.routes = routes
+        self.requests = []
+
+    def __call__(self, request, timeout=None):
+        path = request.full_url.split("://", 1)[1].split("/", 1)[1]
+        path = "/" + path
+        method = request.get_method()
+        self.requests.append((method, path, dict(request.header_items()), request.data))
+        answer = self.routes.get((method, path), (404, {"message": "Not Found"}))
+        if isinstance(answer, Exception):
+            raise answer
+        status, body = answer
+        raw = json.dumps(body).encode() if not isinstance(body, bytes) else body
+        if status >= 400:
+            raise HTTPError(request.full_url, status, "error", {}, io.BytesIO(raw))
+        return _Response(status, raw)
+
+
+def v3_routes(extra=None):
+    routes = {
+        ("GET", "/v3/version"): (200, {"version": "3.0.6", "local": True}),
+        ("POST", "/v3/access/users/authenticate"): (200, {"access_token": "tok-123", "token_type": "bearer"}),
+        ("GET", "/v3/projects"): (200, []),
+    }
+    routes.update(extra or {})
+    return routes
+
+
+def v2_routes(extra=None):
+    routes = {
+        ("GET", "/v2/version"): (200, {"version": "2.2.61", "local": True}),
+        ("GET", "/v2/projects"): (200, []),
+    }
+    routes.update(extra or {})
+    return routes
+
+
+class FakeClient:
+    """An in-memory controller with the GNS3Client methods ServerJob uses."""
+
+    def __init__(self, projects=(), nodes=None, api="v3", failing=None, reload_error=None):
+        self.api = api
+        self.connected = True
+        self.server_version = "3.0.6" if api == "v3" else "2.2.61"
+        self.base_url = "http://gns3.test:3080"
+        self._projects = [dict(p) for p in projects]
+        self._nodes = dict((k, [dict(n) for n in v]) for k, v in (nodes or {}).items())
+        self.failing = failing or {}
+        self.reload_error = reload_error
+        self.calls = []
+        self.on_reload = None
+
+    def _project(self, project_id):
+        for project in self._projects:
+            if project["project_id"] == project_id:
+                return project
+        raise GNS3Error("404", status=404, server_message="Project ID %s doesn't exist" % project_id)
+
+    def projects(self):
+        return [dict(p) for p in self._projects]
+
+    def project(self, project_id):
+        return dict(self._project(project_id))
+
+    def open_project(self, project_id, timeout=None):
+        self.calls.append(("open", project_id))
+        self._project(project_id)["status"] = "opened"
+        return dict(self._project(project_id))
+
+    def close_project(self, project_id, timeout=None):
+        self.calls.append(("close", project_id))
+        self._project(project_id)["status"] = "closed"
+        for node in self._nodes.get(project_id, []):
+            node["status"] = "stopped"
+
+    def load_project(self, path, timeout=None):
+        self.calls.append(("load", path))
+        project = {"name": path.rsplit("/", 1)[1][:-5], "project_id": "id-" + path, "status": "opened",
+                   "path": path.rsplit("/", 1)[0], "filename": path.rsplit("/", 1)[1]}
+        self._projects.append(project)
+        return dict(project)
+
+    def reload(self):
+        self.calls.append(("reload",))
+        if self.reload_error:
+            raise self.reload_error
+        if self.on_reload:
+            self.on_reload()
+
+    def nodes(self, project_id):
+        if self._project(project_id)["status"] != "opened":
+            return []
+        return [dict(n) for n in self._nodes.get(project_id, [])]
+
+    def _node(self, project_id, node_id):
+        return [n for n in self._nodes[project_id] if n["node_id"] == node_id][0]
+
+    def node(self, project_id, node_id):
+        return dict(self._node(project_id, node_id))
+
+    def start_node(self, project_id, node_id, timeout=None):
+        self.calls.append(("start", node_id))
+        if node_id in self.failing:
+            raise GNS3Error("GNS3 answered HTTP 409", status=409, server_message=self.failing[node_id])
+        self._node(project_id, node_id)["status"] = "started"
+
+    def stop_node(self, project_id, node_id, timeout=None):
+        self.calls.append(("stop", node_id))
+        self._node(project_id, node_id)["status"] = "stopped"
+
+    def changes(self):
+        return [c for c in self.calls if c[0] != "reload"]
+
+
+def project(name, status="closed"):
+    return {"name": name, "project_id": "pid-" + name, "status": status,
+            "path": "/srv/gns3/projects/" + name, "filename": name + ".gns3"}
+
+
+def node(name, node_type="qemu", status="stopped"):
+    return {"name": name, "node_id": "nid-" + name, "node_type": node_type, "status": status}
+
+
+def params(**kwargs):
+    base = {"projects": [], "state": None, "rate": 0, "concurrency": 1, "wait": True, "wait_timeout": 60,
+            "skip_node_types": None, "reload": False, "reload_pid": None, "reload_service": None,
+            "reload_timeout": 10}
+    base.update(kwargs)
+    return base
+
+
+def run_job(client, check_mode=False, hup=None, **kwargs):
+    clock = FakeClock()
+    job = ServerJob(client, params(**kwargs), check_mode=check_mode, hup=hup, clock=clock, sleep=clock.sleep)
+    return job.run()
+
+
+# -- the gradual scheduler ----------------------------------------------------------
+
+def test_rate_spaces_the_launches():
+    clock = FakeClock()
+    scheduler = GradualScheduler(rate=2, concurrency=1, wait=False, clock=clock, sleep=clock.sleep)
+    results = scheduler.run(list(range(5)), lambda item: "started", lambda item: "started", "started")
+    assert [r["at"] for r in results] == [0.0, 0.5, 1.0, 1.5, 2.0]
+    assert all(r["ok"] and r["status"] == "started" for r in results)
+
+
+def test_no_rate_launches_at_once():
+    clock = FakeClock()
+    scheduler = GradualScheduler(rate=0, concurrency=1, wait=False, clock=clock, sleep=clock.sleep)
+    results = scheduler.run([1, 2, 3], lambda item: "started", lambda item: "started", "started")
+    assert [r["at"] for r in results] == [0.0, 0.0, 0.0]
+
+
+def test_wait_polls_until_the_target_status():
+    clock = FakeClock()
+    answers = {"a": ["stopped", "stopped", "started"]}
+
+    def status_of(item):
+        return answers[item].pop(0)
+
+    scheduler = GradualScheduler(rate=1, wait=True, poll_interval=0.5, clock=clock, sleep=clock.sleep)
+    (result,) = scheduler.run(["a"], lambda item: None, status_of, "started")
+    assert result["ok"] and result["status"] == "started"
+    assert result["seconds"] == 1.5
+
+
+def test_a_slow_node_holds_its_slot_and_a_stall_is_no_burst():
+    """Each node takes 2 s to report started: with one slot, launches are 2 s apart, not bunched."""
+    clock = FakeClock()
+    begun = {}
+
+    def operate(item):
+        begun[item] = clock()
+        return "stopped"
+
+    def status_of(item):
+        return "started" if clock() - begun[item] >= 2 else "stopped"
+
+    scheduler = GradualScheduler(rate=10, concurrency=1, wait=True, poll_interval=0.5, clock=clock, sleep=clock.sleep)
+    results = scheduler.run(["a", "b", "c"], operate, status_of, "started")
+    ats = [r["at"] for r in results]
+    assert all(later - earlier >= 2 for earlier, later in zip(ats, ats[1:])), ats
+    assert [r["seconds"] for r in results] == [2.0, 2.0, 2.0]
+
+
+def test_wait_timeout_fails_the_node_only():
+    clock = FakeClock()
+    scheduler = GradualScheduler(rate=0, wait=True, wait_timeout=3, poll_interval=1, clock=clock, sleep=clock.sleep)
+    results = scheduler.run(["stuck", "ok"], lambda item: "stopped" if item == "stuck" else "started",
+                            lambda item: "stopped" if item == "stuck" else "started", "started")
+    assert results[0]["ok"] is False and "still stopped" in results[0]["error"] and "wait_timeout" in results[0]["error"]
+    assert results[0]["status"] == "stopped" and results[0]["seconds"] >= 3
+    assert results[1]["ok"] is True
+
+
+def test_failures_carry_gns3s_message_and_the_others_go_on():
+    clock = FakeClock()
+
+    def operate(item):
+        if item == "bad":
+            raise GNS3Error("GNS3 answered HTTP 409 to POST ...", status=409, server_message="VPCS too old")
+        if item == "boom":
+            raise RuntimeError("socket closed")
+        return "started"
+
+    scheduler = GradualScheduler(rate=0, wait=False, clock=clock, sleep=clock.sleep)
+    results = scheduler.run(["bad", "boom", "good"], operate, lambda item: "stopped", "started")
+    assert results[0] == dict(results[0], ok=False, error="VPCS too old", status="stopped")
+    assert results[1]["ok"] is False and results[1]["error"] == "RuntimeError: socket closed"
+    assert results[2]["ok"] is True
+
+
+def test_concurrency_bounds_the_nodes_in_flight():
+    """Real threads and time: 6 nodes of 0.1 s, 2 at once -> never more than 2, at least 0.3 s."""
+    lock = threading.Lock()
+    running = [0, 0]
+
+    def operate(item):
+        with lock:
+            running[0] += 1
+            running[1] = max(running[1], running[0])
+        time.sleep(0.1)
+        with lock:
+            running[0] -= 1
+        return "started"
+
+    scheduler = GradualScheduler(rate=0, concurrency=2, wait=True)
+    began = time.monotonic()
+    results = scheduler.run(list(range(6)), operate, lambda item: "started", "started")
+    assert time.monotonic() - began >= 0.3
+    assert running[1] <= 2 and scheduler.max_in_flight <= 2
+    assert all(r["ok"] for r in results)
+
+
+def test_rate_with_threads_is_a_lower_bound():
+    scheduler = GradualScheduler(rate=20, concurrency=4, wait=False)
+    results = scheduler.run(list(range(5)), lambda item: "started", lambda item: "started", "started")
+    ats = sorted(r["at"] for r in results)
+    assert ats[-1] - ats[0] >= 4 / 20.0 - 0.002
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"rate": -1}, "rate must be >= 0"),
+    ({"concurrency": 0}, "concurrency must be >= 1"),
+    ({"wait_timeout": 0}, "wait_timeout must be > 0"),
+])
+def test_scheduler_refuses_bad_settings(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        GradualScheduler(**kwargs)
+
+
+# -- the client -----------------------------------------------------------------
+
+def test_auto_probe_finds_v2():
+    http = FakeHTTP(v2_routes())
+    client = GNS3Client("http://gns3.test:3080/", transport=http).connect()
+    assert client.api == "v2" and client.server_version == "2.2.61"
+    assert [r[1] for r in http.requests] == ["/v3/version", "/v2/version"]
+    assert client.projects() == []
+
+
+def test_v3_logs_in_and_sends_the_bearer_token():
+    http = FakeHTTP(v3_routes())
+    client = GNS3Client("http://gns3.test:3080", username="admin", password=SECRET, transport=http).connect()
+    assert client.api == "v3"
+    method, path, headers, data = http.requests[1]
+    assert (method, path) == ("POST", "/v3/access/users/authenticate")
+    assert json.loads(data.decode()) == {"username": "admin", "password": SECRET}
+    client.projects()
+    assert http.requests[-1][2]["Authorization"] == "Bearer tok-123"
+
+
+def test_v2_basic_auth_header():
+    http = FakeHTTP(v2_routes())
+    client = GNS3Client("http://gns3.test:3080", api_version="v2", username="u", password="p", transport=http).connect()
+    client.projects()
+    assert http.requests[-1][2]["Authorization"] == "Basic dTpw"
+
+
+def test_v2_with_auth_on_answers_401_to_version():
+    http = FakeHTTP({("GET", "/v2/version"): (401, b"401: Unauthorized")})
+    with pytest.raises(GNS3Error) as err:
+        GNS3Client("http://gns3.test:3080", transport=http).connect()
+    assert err.value.status == 401 and "HTTP authentication on: give username and password" in str(err.value)
+
+
+def test_wrong_password_names_the_user_never_the_password():
+    http = FakeHTTP(v3_routes({("POST", "/v3/access/users/authenticate"): (
+        401, {"message": "Authentication was unsuccessful."})}))
+    client = GNS3Client("http://gns3.test:3080", username="admin", password=SECRET, transport=http)
+    with pytest.raises(GNS3Error) as err:
+        client.connect()
+    text = str(err.value)
+    assert "'admin'" in text and "HTTP 401" in text and "check username and password" in text
+    assert SECRET not in text and SECRET not in repr(err.value.__dict__)
+
+
+def test_refused_token_says_so():
+    http = FakeHTTP(v3_routes({("GET", "/v3/access/users/me"): (401, {"message": "Could not validate credentials"})}))
+    with pytest.raises(GNS3Error) as err:
+        GNS3Client("http://gns3.test:3080", token="tok-" + SECRET, transport=http).connect()
+    assert "refused the token" in str(err.value) and SECRET not in str(err.value)
+
+
+def test_v3_without_credentials():
+    with pytest.raises(GNS3Error, match="give username and password"):
+        GNS3Client("http://gns3.test:3080", transport=FakeHTTP(v3_routes())).connect()
+
+
+def test_unreachable_server_message_has_no_credentials():
+    http = FakeHTTP({("GET", "/v3/version"): URLError(ConnectionRefusedError(111, "Connection refused"))})
+    client = GNS3Client("http://admin:%s@gns3.test:3080" % SECRET, transport=http)
+    with pytest.raises(GNS3Error) as err:
+        client.connect()
+    text = str(err.value)
+    assert "cannot reach GNS3 at http://gns3.test:3080" in text and "Connection refused" in text
+    assert "check url" in text and SECRET not in text and err.value.status is None
+
+
+def test_timeout_is_named():
+    import socket
+    http = FakeHTTP({("GET", "/v3/version"): URLError(socket.timeout("timed out"))})
+    with pytest.raises(GNS3Error, match="did not answer GET .* within 7 s"):
+        GNS3Client("http://gns3.test:3080", timeout=7, transport=http).connect()
+
+
+def test_http_error_carries_method_url_status_and_gns3s_message():
+    http = FakeHTTP(v2_routes({("POST", "/v2/projects/p1/open"): (
+        409, {"message": "Port 5000 is already used", "status": 409})}))
+    client = GNS3Client("http://gns3.test:3080", transport=http)
+    with pytest.raises(GNS3Error) as err:
+        client.open_project("p1")
+    exc = err.value
+    assert (exc.method, exc.url, exc.status) == ("POST", "http://gns3.test:3080/v2/projects/p1/open", 409)
+    assert exc.server_message == "Port 5000 is already used" and exc.reason == "Port 5000 is already used"
+    assert str(exc) == "GNS3 answered HTTP 409 to POST http://gns3.test:3080/v2/projects/p1/open: Port 5000 is already used"
+
+
+def test_a_secret_echoed_by_the_server_is_scrubbed():
+    http = FakeHTTP(v3_routes({("GET", "/v3/projects"): (422, {"message": [{"input": SECRET, "msg": "bad"}]})}))
+    client = GNS3Client("http://gns3.test:3080", username="admin", password=SECRET, transport=http)
+    with pytest.raises(GNS3Error) as err:
+        client.projects()
+    assert "HTTP 422" in str(err.value) and SECRET not in str(err.value) and "********" in str(err.value)
+
+
+def test_no_gns3_at_the_url():
+    http = FakeHTTP({})
+    with pytest.raises(GNS3Error, match=r"no GNS3 API at http://gns3.test:3080: /v3/version answered HTTP 404, "
+                                        r"/v2/version answered HTTP 404"):
+        GNS3Client("http://gns3.test:3080", transport=http).connect()
+
+
+def test_pinned_version_that_the_server_lacks():
+    http = FakeHTTP(v3_routes())
+    with pytest.raises(GNS3Error, match=r"has no /v2 API .*set api_version: auto or v3"):
+        GNS3Client("http://gns3.test:3080", api_version="v2", transport=http).connect()
+
+
+@pytest.mark.parametrize("url, base, api", [
+    ("http://gns3.test:3080", "http://gns3.test:3080", None),
+    ("http://gns3.test:3080/v3/", "http://gns3.test:3080", "v3"),
+    ("https://[fd00::1]:3080/gns3/v2", "https://[fd00::1]:3080/gns3", "v2"),
+])
+def test_url_forms(url, base, api):
+    client = GNS3Client(url, transport=FakeHTTP({}))
+    assert client.base_url == base and client.api == api
+
+
+@pytest.mark.parametrize("url", ["gns3.test:3080", "ftp://gns3.test", "http://", "http://h:99999"])
+def test_bad_urls(url):
+    with pytest.raises(GNS3Error, match="URL"):
+        GNS3Client(url)
+
+
+def test_redact_and_scrub():
+    assert redact_url("http://u:%s@h:1/x" % SECRET) == "http://h:1/x"
+    assert redact_url("http://h:1/x") == "http://h:1/x"
+    assert scrub("a %s b" % SECRET, [SECRET, None]) == "a ******** b"
+
+
+def test_validate_certs_false_builds_an_opener():
+    client = GNS3Client("https://gns3.test:3443", validate_certs=False)
+    assert client.base_url == "https://gns3.test:3443"
+
+
+# -- option checks ----------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"projects": ["/srv/gns3/projects/lab1"], "state": "present"}, "must name the project's .gns3 file"),
+    ({"projects": ["~/GNS3/projects/a/a.gns3"]}, "must be absolute"),
+    ({"projects": [""]}, r"projects\[0\] is ''"),
+    ({"state": "started"}, "state started needs projects"),
+    ({"state": "running", "projects": ["a"]}, "state must be one of"),
+    ({"rate": -1}, "rate must be >= 0"),
+    ({"concurrency": 0}, "concurrency must be >= 1"),
+    ({"wait_timeout": 0}, "wait_timeout must be > 0"),
+    ({"reload_pid": 1234}, "set reload: true"),
+    ({"reload": True, "reload_pid": 1}, "reload_pid must be the PID"),
+    ({"skip_node_types": [""]}, "skip_node_types must be a list"),
+])
+def test_check_options(kwargs, message):
+    with pytest.raises(GNS3Error, match=message):
+        check_options(params(**kwargs))
+
+
+def test_check_options_normalizes_and_deduplicates():
+    assert check_options(params(projects=["a", "/x/y/../y/y.gns3", "a"])) == ["a", "/x/y/y.gns3"]
+
+
+# -- the job -----------------------------------------------------------------------
+
+def test_unknown_project_fails_before_any_change():
+    client = FakeClient([project("lab1"), project("lab2")])
+    with pytest.raises(GNS3Error) as err:
+        run_job(client, projects=["lab1", "nope"], state="opened")
+    assert "unknown project name 'nope'" in str(err.value) and "lab1, lab2" in str(err.value)
+    assert "reload: true" in str(err.value)
+    assert client.calls == []
+
+
+def test_open_then_idempotent():
+    client = FakeClient([project("lab1"), project("lab2", "opened")])
+    result, failure = run_job(client, projects=["lab1", "pid-lab2"], state="opened")
+    assert failure is None and result["changed"] is True
+    assert [(p["name"], p["status_before"], p["status"], p["changed"]) for p in result["projects"]] == [
+        ("lab1", "closed", "opened", True), ("lab2", "opened", "opened", False)]
+    assert client.changes() == [("open", "pid-lab1")]
+    result, failure = run_job(client, projects=["lab1", "lab2"], state="opened")
+    assert result["changed"] is False and client.changes() == [("open", "pid-lab1")]
+
+
+def test_start_skips_unchanged_and_collects_failures():
+    client = FakeClient([project("lab1")], nodes={"pid-lab1": [
+        node("pc1"), node("pc2", status="started"), node("vp", "vpcs"), node("cl", "cloud"), node("pc3")]},
+        failing={"nid-vp": "VPCS executable version must be >= 0.6.1"})
+    result, failure = run_job(client, projects=["lab1"], state="started")
+    actions = dict((n["name"], n["action"]) for n in result["projects"][0]["nodes"])
+    assert actions == {"pc1": "started", "pc2": "unchanged", "vp": "failed", "cl": "skipped", "pc3": "started"}
+    assert failure == "node vp (vpcs) of project lab1 failed to start: VPCS executable version must be >= 0.6.1"
+    assert result["changed"] is True
+    # the failed node was attempted once; the others after it still were
+    assert [c for c in client.calls if c[0] == "start"] == [("start", "nid-pc1"), ("start", "nid-vp"), ("start", "nid-pc3")]
+    assert result["diff"] == {"before": "lab1: closed\n", "after": "lab1: opened, 3/5 nodes started\n"}
+
+
+def test_started_twice_is_unchanged():
+    client = FakeClient([project("lab1")], nodes={"pid-lab1": [node("pc1"), node("pc2")]})
+    run_job(client, projects=["lab1"], state="started")
+    result, failure = run_job(client, projects=["lab1"], state="started")
+    assert failure is None and result["changed"] is False
+    assert [n["action"] for n in result["projects"][0]["nodes"]] == ["unchanged", "unchanged"]
+
+
+def test_stop_leaves_closed_projects_and_stopped_nodes():
+    client = FakeClient([project("lab1", "opened"), project("lab2")], nodes={
+        "pid-lab1": [node("a", status="started"), node("b"), node("s", "ethernet_switch", "started")],
+        "pid-lab2": [node("c")]})
+    result, failure = run_job(client, projects=["lab1", "lab2"], state="stopped")
+    assert failure is None
+    assert [(n["name"], n["action"], n["status"]) for n in result["projects"][0]["nodes"]] == [
+        ("a", "stopped", "stopped"), ("b", "unchanged", "stopped"), ("s", "skipped", "started")]
+    assert result["projects"][1]["nodes"] == [] and result["projects"][1]["changed"] is False
+    assert client.changes() == [("stop", "nid-a")]
+
+
+def test_custom_skip_node_types():
+    client = FakeClient([project("lab1", "opened")], nodes={"pid-lab1": [node("q"), node("v", "vpcs")]})
+    result = run_job(client, projects=["lab1"], state="started", skip_node_types=["vpcs"])[0]
+    assert [n["action"] for n in result["projects"][0]["nodes"]] == ["started", "skipped"]
+    assert "cloud" in DEFAULT_SKIP_NODE_TYPES and "qemu" not in DEFAULT_SKIP_NODE_TYPES
+
+
+def test_check_mode_sends_nothing():
+    client = FakeClient([project("lab1"), project("lab2", "opened")],
+                        nodes={"pid-lab1": [node("x")], "pid-lab2": [node("a"), node("b", status="started")]})
+    result, failure = run_job(client, check_mode=True, projects=["lab1", "lab2", "/srv/new/new.gns3"],
+                              state="started")
+    assert failure is None and client.calls == []
+    first, second, third = result["projects"]
+    assert (first["status_before"], first["status"], first["changed"]) == ("closed", "opened", True)
+    assert [(n["name"], n["action"]) for n in second["nodes"]] == [("a", "started"), ("b", "unchanged")]
+    assert (third["status_before"], third["status"], third["path"]) == ("absent", "opened", "/srv/new/new.gns3")
+    assert result["changed"] is True
+
+
+def test_load_by_path_then_known():
+    client = FakeClient([project("lab1")])
+    result = run_job(client, projects=["/srv/gns3/projects/new/new.gns3"], state="present")[0]
+    record = result["projects"][0]
+    assert record["loaded"] is True and record["name"] == "new" and result["changed"] is True
+    result = run_job(client, projects=["/srv/gns3/projects/new/new.gns3"], state="present")[0]
+    assert result["changed"] is False and result["projects"][0]["loaded"] is False
+    assert client.changes() == [("load", "/srv/gns3/projects/new/new.gns3")]
+
+
+def test_load_refused_outside_projects_path_on_v3():
+    class Refusing(FakeClient):
+        def load_project(self, path, timeout=None):
+            raise GNS3Error("GNS3 answered HTTP 403", method="POST", url="u", status=403,
+                            server_message="The path %s is not allowed" % path)
+    client = Refusing([project("lab1")])
+    result, failure = run_job(client, projects=["/tmp/x/x.gns3", "lab1"], state="opened")
+    assert "GNS3 refused to load project /tmp/x/x.gns3 (HTTP 403): The path /tmp/x/x.gns3 is not allowed" in failure
+    assert "only projects under its projects_path" in failure
+    assert result["projects"][0]["error"] == "The path /tmp/x/x.gns3 is not allowed"
+    # the other project was still handled
+    assert result["projects"][1]["status"] == "opened"
+
+
+def test_reload_waits_for_the_projects_asked_for():
+    client = FakeClient([project("lab1")], api="v2")
+    polls = []
+    original = client.projects
+
+    def projects():
+        polls.append(1)
+        if len(polls) == 3:  # 2.2 reloads in the background: the clone shows up a little later
+            client._projects.append(project("clone1"))
+        return original()
+    client.projects = projects
+    result, failure = run_job(client, reload=True, projects=["clone1"], state="present")
+    assert failure is None and result["reloaded"] is True and result["reload_method"] == "api"
+    assert result["projects_found"] == ["clone1"] and result["changed"] is True
+    assert result["projects"][0]["status"] == "closed"
+
+
+def test_reload_that_finds_nothing_is_unchanged():
+    client = FakeClient([project("lab1")])
+    result = run_job(client, reload=True)[0]
+    assert result["reloaded"] is True and result["changed"] is False and result["projects_found"] == []
+
+
+def test_background_reload_without_projects_waits_for_the_list_to_settle():
+    client = FakeClient([project("lab1")], api="v2")
+    clock = FakeClock()
+    original = client.projects
+
+    def projects():
+        if clock() >= 1.0 and len(client._projects) == 1:  # the reload finds a clone after 1 s
+            client._projects.append(project("late"))
+        return original()
+    client.projects = projects
+    job = ServerJob(client, params(reload=True), clock=clock, sleep=clock.sleep)
+    result = job.run()[0]
+    assert result["projects_found"] == ["late"] and clock() >= 1.0 + ServerJob.SETTLE
+
+
+def test_v3_reload_is_synchronous():
+    client = FakeClient([project("lab1")])
+    clock = FakeClock()
+    job = ServerJob(client, params(reload=True, projects=["lab1"]), clock=clock, sleep=clock.sleep)
+    job.run()
+    assert clock() == 0
+
+
+def test_reload_timeout_names_the_missing_project():
+    client = FakeClient([project("lab1")], api="v2")
+    with pytest.raises(GNS3Error) as err:
+        run_job(client, reload=True, projects=["ghost"], reload_timeout=5)
+    assert "unknown project name 'ghost'" in str(err.value) and "after the reload" in str(err.value)
+
+
+def test_reload_falls_back_to_sighup():
+    sent = []
+    client = FakeClient([project("lab1")], reload_error=GNS3Error(
+        "GNS3 answered HTTP 404 to POST http://gns3.test:3080/v2/reload: Not Found", status=404, server_message="Not Found"))
+    client.api = "v2"
+
+    def hup(pid=None, service=None):
+        sent.append((pid, service))
+        client._projects.append(project("clone1"))
+    result, failure = run_job(client, hup=hup, reload=True, reload_pid=4242, projects=["clone1"], state="present")
+    assert sent == [(4242, None)] and result["reload_method"] == "sighup"
+    assert "sent SIGHUP" in result["warnings"][0] and failure is None
+
+
+def test_reload_failure_without_fallback_says_how_to_fix():
+    client = FakeClient([project("lab1")], reload_error=GNS3Error("boom", status=500, server_message="boom"))
+    with pytest.raises(GNS3Error, match="set reload_pid .* or reload_service"):
+        run_job(client, reload=True)
+
+
+def test_check_mode_does_not_reload():
+    client = FakeClient([project("lab1")])
+    result, failure = run_job(client, check_mode=True, reload=True, projects=["lab1", "clone9"], state="opened")
+    assert client.calls == [] and result["reloaded"] is False and failure is None
+    assert result["projects"][1]["status_before"] == "absent" and result["projects"][1]["status"] == "opened"
+    assert "check mode" in result["warnings"][0]
+
+
+def test_project_open_failure_is_reported_and_others_go_on():
+    class Failing(FakeClient):
+        def open_project(self, project_id, timeout=None):
+            if project_id == "pid-bad":
+                raise GNS3Error("GNS3 answered HTTP 409 to POST .../open: no space", status=409, server_message="no space")
+            return FakeClient.open_project(self, project_id, timeout)
+    client = Failing([project("bad"), project("good")], nodes={"pid-good": [node("n1")]})
+    result, failure = run_job(client, projects=["bad", "good"], state="started")
+    assert failure.startswith("project bad: GNS3 answered HTTP 409")
+    assert result["projects"][0]["error"] == "no space"
+    assert [n["action"] for n in result["projects"][1]["nodes"]] == ["started"]
