@@ -10,6 +10,12 @@ mkdir -p "$demo"
 
 zfs_up() {
     "$root/hack/zfs-fuse.sh" start "$demo/zfs-fuse.started-by-demo"
+    # A restarted zfs-fuse imports the pool without mounting it: mount its datasets, parents first.
+    if zpool list -H -o name "$pool" >/dev/null 2>&1; then
+        zfs list -H -o name,mounted -r "$pool" | awk '$2 == "no" {print $1}' | while read -r dataset; do
+            zfs mount "$dataset" 2>/dev/null || true
+        done
+    fi
 }
 
 playbook() {
@@ -41,6 +47,7 @@ up)
     echo "demo: summary in $demo/lab-clones.csv and $demo/lab-clones.json. Undo everything with: make demo-clean"
     ;;
 clean)
+    zfs_up
     if zpool list -H -o name "$pool" >/dev/null 2>&1; then
         playbook -e mass_clone_state=absent
         for _ in 1 2 3 4 5; do zpool destroy -f "$pool" && break; sleep 1; done

@@ -110,6 +110,8 @@ options:
     type: int
     default: 6
 notes:
+  - Calls on one host run one at a time (a lock in C(/run/lock)), so that two batches never interleave
+    their clones and rollbacks; zfs-fuse can also hang when two C(zfs clone) run at once.
   - The zfs-fuse daemon reports C(dataset is busy) for datasets that were just mounted; the module
     unmounts deepest first before it destroys, and retries.
   - A clone's C(mountpoint) is inherited from its parent dataset; the clone's directory must be
@@ -247,6 +249,11 @@ conflicts:
   sample: ["tank/gns3/projects/Cexam_03 (exists and is not a clone) where a clone of tank/gns3/projects/exam@clonesource_1 should be"]
 """
 
+import contextlib
+import fcntl
+import os
+import tempfile
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._zfs import (
@@ -256,6 +263,29 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._zfs import (
     ZfsError,
     run,
 )
+
+
+LOCK_NAME = "labfarm-massclone-zfs.lock"
+
+
+@contextlib.contextmanager
+def host_lock():
+    """One zfs_clone batch at a time on a host. Batches do not interleave their clones and rollbacks,
+    and zfs-fuse, which can hang when two `zfs clone` run at once, gets one at a time."""
+    for directory in ("/run/lock", tempfile.gettempdir()):
+        try:
+            handle = open(os.path.join(directory, LOCK_NAME), "a")
+            break
+        except (IOError, OSError):
+            handle = None
+    if handle is None:   # nowhere to lock: run unserialised rather than not at all
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        handle.close()
 
 
 def main():
@@ -284,19 +314,20 @@ def main():
                              "OpenZFS (zfsutils-linux) or zfs-fuse, or run the task on the host that has the pool")
     try:
         cli = ZfsCli(zfs, retries=params["retries"])
-        result = run(
-            cli,
-            params["clones"],
-            snapshot=params["snapshot"],
-            source=params["source"],
-            snapshot_name=params["snapshot_name"],
-            create_snapshot=params["create_snapshot"],
-            properties=params["properties"],
-            recursive=params["recursive"],
-            state=params["state"],
-            rollback=params["rollback"],
-            check_mode=module.check_mode,
-        )
+        with host_lock():
+            result = run(
+                cli,
+                params["clones"],
+                snapshot=params["snapshot"],
+                source=params["source"],
+                snapshot_name=params["snapshot_name"],
+                create_snapshot=params["create_snapshot"],
+                properties=params["properties"],
+                recursive=params["recursive"],
+                state=params["state"],
+                rollback=params["rollback"],
+                check_mode=module.check_mode,
+            )
     except ZfsCloneError as exc:
         data = dict(exc.result)
         if "failed" in data:
