@@ -25,6 +25,7 @@ import shutil
 import stat
 import tempfile
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common import type_name
 
@@ -44,6 +45,9 @@ DYNAMIPS_ID_RANGE = (1, 4096)        # GNS3 compute/dynamips: ids 1-4096
 IOU_APPLICATION_ID_RANGE = (1, 512)  # GNS3 utils/application_id: 1-512 per compute
 VNC_CONSOLE_TYPES = ("vnc", "spice", "spice+agent")
 NO_CONSOLE_TYPES = (None, "none")
+# Projects are read and written by a few threads at once: on FUSE (zfs-fuse) and network storage
+# each file operation waits on the daemon, and a batch of 100 clones spends most of its time there.
+IO_WORKERS = 8
 
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _PLAIN_MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
@@ -177,6 +181,19 @@ class Project:
                                    "(GNS3 keeps <name>.gns3.backup)" % (topology_file, exc))
         check_topology(data, topology_file)
         return cls(directory, topology_file, data, read_marker(directory))
+
+    def node_dirs(self):
+        """{node type directory: set of entries} under project-files/, read once."""
+        if getattr(self, "_node_dirs", None) is None:
+            found = {}
+            files_dir = os.path.join(self.directory, "project-files")
+            if os.path.isdir(files_dir):
+                for kind in os.listdir(files_dir):
+                    kind_dir = os.path.join(files_dir, kind)
+                    if os.path.isdir(kind_dir):
+                        found[kind] = set(os.listdir(kind_dir))
+            self._node_dirs = found
+        return self._node_dirs
 
     @property
     def project_id(self):
@@ -555,6 +572,29 @@ def _reset_already(project):
     return marker
 
 
+def parallel(function, items, *args):
+    """[function(item, *args) for item in items], run by IO_WORKERS threads; the first failure in
+    item order is raised, so errors are the same as a plain loop's."""
+    if len(items) < 2:
+        return [function(item, *args) for item in items]
+    with ThreadPoolExecutor(max_workers=min(IO_WORKERS, len(items))) as pool:
+        return list(pool.map(lambda item: function(item, *args), items))
+
+
+def _load_target(path):
+    project = Project.load(path)
+    project.node_dirs()
+    return project
+
+
+def _load_farm_project(path, projects_root):
+    try:
+        return Project.load(path)
+    except Gns3ProjectError as exc:
+        raise Gns3ProjectError("%s; it is under projects_root %s, whose projects all count when choosing "
+                               "free ports and MACs: repair it or move it out" % (exc, projects_root))
+
+
 def plan_reset(requests, projects_root=None, console_port_range=DEFAULT_CONSOLE_RANGE,
                vnc_port_range=DEFAULT_VNC_RANGE, mac_prefix=DEFAULT_MAC_PREFIX, used_console_ports=(),
                used_macs=(), snapshots="drop", owner_uid=None, owner_gid=None):
@@ -585,7 +625,9 @@ def plan_reset(requests, projects_root=None, console_port_range=DEFAULT_CONSOLE_
         if not request.name or not isinstance(request.name, str):
             raise Gns3ProjectError("projects[%d] (%s) has no name: give each clone its project name"
                                    % (index, request.path))
-        project = Project.load(request.path)
+    loaded = parallel(_load_target, [request.path for request in requests])
+    for index, request in enumerate(requests):
+        project = loaded[index]
         real = os.path.realpath(project.topology_file)
         if real in seen_paths:
             raise Gns3ProjectError("projects[%d] and projects[%d] are the same project %s: give each clone its own directory"
@@ -628,6 +670,7 @@ def plan_reset(requests, projects_root=None, console_port_range=DEFAULT_CONSOLE_
     target_dirs = set(os.path.dirname(path) for path in targets)
     farm_ports, farm_macs, farm_app, farm_dyn = set(reserved_ports), set(reserved_macs), set(), set()
     farm_names, farm_ids = {}, {}
+    others = []
     if projects_root:
         for directory in list_project_dirs(projects_root):
             if os.path.realpath(directory) in target_dirs:
@@ -638,20 +681,16 @@ def plan_reset(requests, projects_root=None, console_port_range=DEFAULT_CONSOLE_
                 continue
             for name in files:
                 path = os.path.join(directory, name)
-                if os.path.realpath(path) in targets:
-                    continue
-                try:
-                    other = Project.load(path)
-                except Gns3ProjectError as exc:
-                    raise Gns3ProjectError("%s; it is under projects_root %s, whose projects all count when choosing "
-                                           "free ports and MACs: repair it or move it out" % (exc, projects_root))
-                ports, macs, app_ids, dyn_ids = used_by_project(other)
-                farm_ports |= ports
-                farm_macs |= macs
-                farm_app |= app_ids
-                farm_dyn |= dyn_ids
-                farm_names.setdefault(other.name, other.topology_file)
-                farm_ids.setdefault(other.project_id, other.topology_file)
+                if os.path.realpath(path) not in targets:
+                    others.append(path)
+        for other in parallel(_load_farm_project, others, projects_root):
+            ports, macs, app_ids, dyn_ids = used_by_project(other)
+            farm_ports |= ports
+            farm_macs |= macs
+            farm_app |= app_ids
+            farm_dyn |= dyn_ids
+            farm_names.setdefault(other.name, other.topology_file)
+            farm_ids.setdefault(other.project_id, other.topology_file)
     for plan in plans:
         if plan.request.name in farm_names:
             raise Gns3ProjectError("name %r is already used by %s: GNS3 refuses two projects of the same name (409); "
@@ -811,14 +850,11 @@ def _build(plan, chosen, snapshots, owner_uid, owner_gid):
 
     # Node directories: project-files/<any type>/<node_id>/ follow their node.
     files_dir = os.path.join(project.directory, "project-files")
-    if os.path.isdir(files_dir):
-        for kind in sorted(os.listdir(files_dir)):
-            kind_dir = os.path.join(files_dir, kind)
-            if not os.path.isdir(kind_dir):
-                continue
-            for current in sorted(set(os.listdir(kind_dir)) & set(node_map)):
-                if current != node_map[current] and os.path.isdir(os.path.join(kind_dir, current)):
-                    plan.renames.append((os.path.join(kind_dir, current), os.path.join(kind_dir, node_map[current])))
+    for kind, entries in sorted(project.node_dirs().items()):
+        kind_dir = os.path.join(files_dir, kind)
+        for current in sorted(entries & set(node_map)):
+            if current != node_map[current]:
+                plan.renames.append((os.path.join(kind_dir, current), os.path.join(kind_dir, node_map[current])))
     plan.drop_snapshots = snapshots == "drop" and os.path.isdir(os.path.join(project.directory, "snapshots")) \
         and bool(os.listdir(os.path.join(project.directory, "snapshots")))
 
@@ -977,6 +1013,23 @@ def apply_plan(plan, owner_uid=None, owner_gid=None):
     if owner_uid is not None or owner_gid is not None:
         for path in _ownership_changes(project.directory, owner_uid, owner_gid):
             os.lchown(path, -1 if owner_uid is None else owner_uid, -1 if owner_gid is None else owner_gid)
+
+
+def apply_plans(plans, owner_uid=None, owner_gid=None):
+    """Apply the changed plans, a few projects at a time. Returns (done, failures): the directories
+    finished, and [(directory, error)] for those that failed (each can be finished by a rerun)."""
+    def one(plan):
+        try:
+            apply_plan(plan, owner_uid=owner_uid, owner_gid=owner_gid)
+            return None
+        except (IOError, OSError) as exc:
+            return exc
+
+    changed = [plan for plan in plans if plan.changed]
+    errors = parallel(one, changed)
+    done = [plan.project.directory for plan, error in zip(changed, errors) if error is None]
+    failures = [(plan.project.directory, error) for plan, error in zip(changed, errors) if error is not None]
+    return done, failures
 
 
 def _rename_dynamips_files(directory, node_id, old, new):

@@ -215,7 +215,7 @@ import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labfarm.massclone.plugins.module_utils.gns3_project import (
-    Gns3ProjectError, Request, apply_plan, plan_reset, result_of)
+    Gns3ProjectError, Request, apply_plans, plan_reset, result_of)
 
 
 def resolve_id(module, value, kind):
@@ -276,19 +276,12 @@ def main():
     if module.check_mode or not changed:
         module.exit_json(**result)
 
-    done = []
-    for plan in plans:
-        if not plan.changed:
-            continue
-        try:
-            apply_plan(plan, owner_uid=uid, owner_gid=gid)
-        except (IOError, OSError) as exc:
-            # Every step is repeatable, so a rerun finishes the job; say exactly where it stopped.
-            module.fail_json(msg="writing %s failed: %s. Projects finished before it: %s. Fix the cause and rerun: "
-                                 "the reset resumes where it stopped" % (plan.project.directory, exc,
-                                                                         ", ".join(done) or "none"),
-                             **result)
-        done.append(plan.project.directory)
+    done, failures = apply_plans(plans, owner_uid=uid, owner_gid=gid)
+    if failures:
+        # Every step is repeatable, so a rerun finishes the job; say exactly where it stopped.
+        module.fail_json(msg="writing %s failed. Projects finished: %s. Fix the cause and rerun: the reset resumes "
+                             "where it stopped" % ("; ".join("%s: %s" % (path, error) for path, error in failures),
+                                                   ", ".join(done) or "none"), **result)
     module.exit_json(**result)
 
 
