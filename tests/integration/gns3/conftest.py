@@ -17,6 +17,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from lab.gns3 import GNS3Server, missing_reason  # noqa: E402  pylint: disable=wrong-import-position
+from lab import lab_missing  # noqa: E402  pylint: disable=wrong-import-position
 
 VERSIONS = ("2.2", "3.0")
 
@@ -27,7 +28,7 @@ def gns3_server(request, tmp_path_factory):
     version = request.param
     reason = missing_reason(version)
     if reason:
-        pytest.skip(reason)
+        lab_missing(reason)
     server = GNS3Server(version, tmp_path_factory.mktemp("gns3-%s" % version))
     server.start()
     server.expected = []

@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from lab.gns3 import GNS3Server, missing_reason  # noqa: E402  pylint: disable=wrong-import-position
 from lab.zfs import ZfsLab  # noqa: E402  pylint: disable=wrong-import-position
+from lab import lab_missing  # noqa: E402  pylint: disable=wrong-import-position
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SAMPLE = os.path.join(ROOT, "playbooks", "files", "sample_project")
@@ -40,7 +41,7 @@ FARM = {
 def zfs_daemon():
     lab = ZfsLab()
     if lab.missing_tools():
-        pytest.skip("zfs-fuse is not installed")
+        lab_missing("zfs-fuse is not installed")
     lab.ensure_daemon()
     yield lab
     lab.stop_daemon()
@@ -52,7 +53,7 @@ def farm(request, tmp_path, zfs_daemon):
     version = request.param
     reason = missing_reason(version)
     if reason:
-        pytest.skip(reason)
+        lab_missing(reason)
     settings = FARM[version]
     pool = zfs_daemon.create_pool("lffarm%s" % uuid.uuid4().hex[:6], tmp_path / "zfs", size="512M")
     projects_dataset = pool.create(pool.path("gns3/projects"))

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from lab.zfs import ZfsLab
+from lab import lab_missing  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +18,7 @@ def zfs_lab():
     lab = ZfsLab()
     missing = lab.missing_tools()
     if missing:
-        pytest.skip("zfs-fuse is not installed (missing %s); hack/setup.sh installs it" % ", ".join(missing))
+        lab_missing("zfs-fuse is not installed (missing %s); hack/setup.sh installs it" % ", ".join(missing))
     lab.ensure_daemon()
     lab.destroy_stale_pools("lfzt")
     yield lab
