@@ -43,4 +43,3 @@ except ImportError:
 def collections_path():
     """A collections path in which ansible_collections/labfarm/massclone is this checkout."""
     return COLLECTIONS_PATH
-
