@@ -22,12 +22,11 @@ import json
 import os
 import re
 import shutil
-import stat
-import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common import type_name
+from ansible_collections.labfarm.massclone.plugins.module_utils._files import atomic_write
 
 # The record a reset leaves in each project directory, so that a rerun recognises its own work.
 # GNS3 rewrites the .gns3 file from its own model and would drop an unknown key, so the record
@@ -936,41 +935,6 @@ def _ownership_changes(directory, uid, gid):
 # ---------------------------------------------------------------------------------------------
 # Applying a plan
 # ---------------------------------------------------------------------------------------------
-
-def atomic_write(path, content, like=None, uid=None, gid=None):
-    """Write bytes to path through a temporary file in the same directory, fsync, rename. The new
-    file takes the mode and ownership of `like` (the file it replaces) unless uid/gid are given."""
-    directory = os.path.dirname(path)
-    handle, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        if like and os.path.exists(like):
-            info = os.stat(like)
-            os.chmod(tmp, stat.S_IMODE(info.st_mode))
-            if hasattr(os, "chown"):
-                try:
-                    os.chown(tmp, info.st_uid if uid is None else uid, info.st_gid if gid is None else gid)
-                except OSError:
-                    pass
-        elif uid is not None or gid is not None:
-            os.chown(tmp, -1 if uid is None else uid, -1 if gid is None else gid)
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
-
 
 def dump_topology(data):
     """Indented like a file GNS3 saved (sorted keys, 4 spaces) down to the lists of nodes, links and

@@ -24,8 +24,9 @@ import json
 import os
 import re
 import shutil
-import stat
 import tempfile
+
+from ansible_collections.labfarm.massclone.plugins.module_utils._files import atomic_write, fsync_dir
 
 BACKENDS = ("dnsmasq", "isc", "kea")
 PROFILE_TYPES = ("local", "linux", "ipxe_chain")
@@ -670,57 +671,6 @@ def plan(hosts, subnets, backend, dest, interfaces=(), profiles=None, default_pr
     return result
 
 
-def atomic_write(path, content, like=None, fsync=True, rename=True):
-    """Write bytes to path through a temporary file in the same directory, fsync, rename. The new
-    file takes the mode of the file it replaces (or 0644). With rename=False the temporary path is
-    returned for the caller to rename (after one os.sync() for a whole batch)."""
-    directory = os.path.dirname(path)
-    if rename:
-        handle, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
-    else:
-        # Bulk: a name of our own (pid) is much cheaper than mkstemp's random retries; O_EXCL still
-        # refuses to follow anything planted there.
-        tmp = os.path.join(directory, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-            out.flush()
-            if fsync:
-                os.fsync(out.fileno())
-        like = like or path
-        if os.path.exists(like):
-            info = os.stat(like)
-            os.chmod(tmp, stat.S_IMODE(info.st_mode))
-            try:
-                os.chown(tmp, info.st_uid, info.st_gid)
-            except OSError:
-                pass
-        else:
-            os.chmod(tmp, 0o644)
-        if not rename:
-            return tmp
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def _fsync_dir(directory):
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
-
-
 def config_test_command(backend, binary, path):
     if backend == "dnsmasq":
         return [binary, "--test", "-C", path]
@@ -788,5 +738,5 @@ def apply_plan(the_plan, backup=False, timestamp=None):
         os.unlink(path)
         directories.add(os.path.dirname(path))
     for directory in directories:
-        _fsync_dir(directory)
+        fsync_dir(directory)
     return backups

@@ -18,6 +18,7 @@ import uuid
 
 import pytest
 
+from ansible_collections.labfarm.massclone.plugins.module_utils import _files as files
 from ansible_collections.labfarm.massclone.plugins.module_utils import gns3_project as g
 from ansible_collections.labfarm.massclone.plugins.module_utils.gns3_project import Gns3ProjectError, Request
 
@@ -405,7 +406,7 @@ def test_atomic_write_keeps_mode(tmp_path):
     with open(path, "w") as handle:
         handle.write("old")
     os.chmod(path, 0o640)
-    g.atomic_write(path, b"new", like=path)
+    files.atomic_write(path, b"new", like=path)
     assert open(path).read() == "new" and oct(os.stat(path).st_mode & 0o777) == "0o640"
     assert os.listdir(str(tmp_path)) == ["f.gns3"]
 
