@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 
+import _timing as timing
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".venv", "collections"))
 
@@ -39,13 +41,7 @@ def make_hosts(count):
 
 
 def best(fn, rounds=ROUNDS):
-    times = []
-    result = None
-    for _round in range(rounds):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+    return timing.best(fn, rounds)
 
 
 def render(backend, hosts, dest, tftp_root, workdir):

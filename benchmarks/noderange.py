@@ -13,6 +13,8 @@ import random
 import sys
 import time
 
+import _timing as timing
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".venv", "collections"))
 
@@ -31,13 +33,7 @@ EXPAND_TARGET, FOLD_TARGET = 0.5, 0.2
 
 
 def best(fn, rounds=ROUNDS):
-    times = []
-    result = None
-    for _round in range(rounds):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+    return timing.best(fn, rounds)
 
 
 def main():

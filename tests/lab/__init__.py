@@ -14,3 +14,13 @@ def lab_missing(reason):
     if os.environ.get("LABFARM_REQUIRE_LAB"):
         pytest.fail("the test lab is incomplete: %s" % reason)
     pytest.skip(reason)
+
+
+def alive(pid):
+    """True while ``pid`` runs (a zombie waiting for PID 1 to reap it counts as gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            state = handle.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")

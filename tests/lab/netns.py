@@ -31,6 +31,8 @@ import tempfile
 import time
 import uuid
 
+from lab import alive
+
 PREFIX = "lfnb"
 OWNERS_DIR = "/run/labfarm-netns"   # <prefix> -> "PID STARTTIME" of the process that made the namespaces
 PR_SET_PDEATHSIG = 1
@@ -91,16 +93,6 @@ def can_use_netns():
         return "cannot create a network namespace: %s" % err.strip()
     run(["ip", "netns", "delete", name], check=False)
     return None
-
-
-def _alive(pid):
-    """True while ``pid`` runs (a zombie counts as gone)."""
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            state = handle.read().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 def _starttime(pid):

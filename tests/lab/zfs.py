@@ -26,6 +26,8 @@ import signal
 import subprocess
 import time
 
+from lab import alive
+
 LOCK_FILE = "/run/lock/labfarm-zfs-fuse.lock"
 PID_FILE = "/run/labfarm-zfs-fuse.pid"
 BUSY = ("dataset is busy", "pool is busy", "pool or dataset is busy", "device or resource busy")
@@ -63,16 +65,6 @@ def retry_busy(argv, retries=8, delay=0.1):
     return None  # not reached
 
 
-def _alive(pid):
-    """True while ``pid`` runs (a zombie waiting for PID 1 to reap it counts as gone)."""
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            state = handle.read().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
 class ZfsLab:
     """The zfs-fuse daemon for a test session: reused if running, else started and later stopped by PID."""
 
@@ -91,7 +83,7 @@ class ZfsLab:
         """The PID of a live zfs-fuse (not a zombie waiting to be reaped), or None."""
         rc, out, dummy = run(["pgrep", "-x", "zfs-fuse"], check=False)
         pids = [int(word) for word in out.split()] if rc == 0 else []
-        pids = [pid for pid in pids if _alive(pid)]
+        pids = [pid for pid in pids if alive(pid)]
         return pids[0] if pids else None
 
     @staticmethod
@@ -117,11 +109,11 @@ class ZfsLab:
                     run(["zfs-fuse", "-p", self.pid_file])  # daemonizes; the PID is in the pid file
                     pid = self._pid_from_file(timeout)
                     self.started_pid = pid
-                while _alive(pid) and not self.answers():
+                while alive(pid) and not self.answers():
                     if time.monotonic() > deadline:
                         raise LabError("zfs-fuse (PID %d) does not answer `zpool list` after %.0f s" % (pid, timeout))
                     time.sleep(0.05)
-                if _alive(pid):
+                if alive(pid):
                     return pid
                 if time.monotonic() > deadline:
                     raise LabError("zfs-fuse (PID %d) exited before answering; see syslog" % pid)
@@ -165,7 +157,7 @@ class ZfsLab:
     def stop_daemon(self, timeout=15.0):
         """Stop the daemon this helper started (by PID), if no pool is left in it. True if stopped."""
         pid = self.started_pid
-        if pid is None or not _alive(pid):
+        if pid is None or not alive(pid):
             self.started_pid = None
             return False
         with open(self.lock_file, "a") as lock:
@@ -174,7 +166,7 @@ class ZfsLab:
                 return False
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout
-            while _alive(pid):
+            while alive(pid):
                 if time.monotonic() > deadline:
                     os.kill(pid, signal.SIGKILL)
                     break
