@@ -11,7 +11,6 @@ Run: make benchmark  (or .venv/bin/python benchmarks/noderange.py)
 import os
 import random
 import sys
-import time
 
 import _timing as timing
 

@@ -31,7 +31,6 @@ import tempfile
 import time
 import uuid
 
-from lab import alive
 
 PREFIX = "lfnb"
 OWNERS_DIR = "/run/labfarm-netns"   # <prefix> -> "PID STARTTIME" of the process that made the namespaces
