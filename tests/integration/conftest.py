@@ -37,42 +37,52 @@ def run(ansible_env):
 
 
 @pytest.fixture(scope="session")
-def run_module(ansible_env, tmp_path_factory):
-    """Run one module task on localhost through ansible-playbook and return its result dict.
+def run_tasks(ansible_env, tmp_path_factory):
+    """Run several tasks of one module on localhost in ONE ansible-playbook (about 0.2 s a task
+    instead of ~2 s a playbook): run_tasks(name, [args, ...]) -> [registered result, ...].
 
-    run_module("labfarm.massclone.zfs_clone", {...}, check=True, diff=True) -> the registered
-    result: changed/failed/msg, diff and the module's return values. The task never aborts the
-    play, so a failed result comes back as data for the test to assert on.
+    Every task runs, failed or not: a failed result comes back as data for the test to assert on.
+    netns runs the playbook inside that network namespace; extra_env adds environment variables.
     """
     import json
 
-    workdir = tmp_path_factory.mktemp("run-module")
+    workdir = tmp_path_factory.mktemp("run-tasks")
     counter = [0]
 
-    def _run_module(name, args, check=False, diff=False, extra_env=None, timeout=600):
+    def _run_tasks(name, args_list, check=False, diff=False, timeout=600, netns=None, extra_env=None):
         counter[0] += 1
-        playbook = workdir / ("task%d.yml" % counter[0])
-        result = workdir / ("result%d.json" % counter[0])
-        play = [{
-            "hosts": "localhost",
-            "gather_facts": False,
-            "tasks": [
-                {"name": "module under test", name: args, "register": "r", "ignore_errors": True},
-                {"name": "keep the result", "ansible.builtin.copy": {"content": "{{ r | to_json }}", "dest": str(result)},
-                 "check_mode": False, "diff": False},
-            ],
-        }]
-        playbook.write_text(json.dumps(play))
-        env = dict(ansible_env)
-        env.update(extra_env or {})
+        playbook = workdir / ("tasks%d.yml" % counter[0])
+        result = workdir / ("results%d.json" % counter[0])
+        tasks = [{"name": "task %d" % index, name: args, "register": "r%d" % index, "ignore_errors": True}
+                 for index, args in enumerate(args_list)]
+        tasks.append({"name": "keep the results", "ansible.builtin.copy": {
+            "content": "{{ [%s] | to_json }}" % ", ".join("r%d" % i for i in range(len(args_list))),
+            "dest": str(result)}, "check_mode": False, "diff": False})
+        playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]))
         cmd = ["ansible-playbook", "-i", "localhost,", "-c", "local", str(playbook)]
         if check:
             cmd.append("--check")
         if diff:
             cmd.append("--diff")
+        if netns:
+            cmd = ["ip", "netns", "exec", netns] + cmd
+        env = dict(ansible_env)
+        env.update(extra_env or {})
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
         if not result.exists():
             raise AssertionError("ansible-playbook gave no result (rc=%d)\nstdout:\n%s\nstderr:\n%s"
                                  % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
         return json.loads(result.read_text())
+    return _run_tasks
+
+
+@pytest.fixture(scope="session")
+def run_module(run_tasks):
+    """Run one module task on localhost through ansible-playbook and return its result dict.
+
+    run_module("labfarm.massclone.zfs_clone", {...}, check=True, diff=True) -> the registered
+    result: changed/failed/msg, diff and the module's return values.
+    """
+    def _run_module(name, args, check=False, diff=False, extra_env=None, timeout=600):
+        return run_tasks(name, [args], check=check, diff=diff, extra_env=extra_env, timeout=timeout)[0]
     return _run_module

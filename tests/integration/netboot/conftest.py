@@ -11,7 +11,6 @@ One pair of namespaces (server with a bridge, client with a veth end) for the se
 import json
 import os
 import shutil
-import subprocess
 import sys
 import uuid
 
@@ -152,39 +151,6 @@ class Netboot:
                 with open(path, "rb") as handle:
                     out[path] = handle.read()
         return out
-
-
-@pytest.fixture(scope="session")
-def run_tasks(ansible_env, tmp_path_factory):
-    """Run several tasks of one module in ONE ansible-playbook (about 0.2 s a task instead of ~2 s a
-    playbook): run_tasks(name, [args, ...]) -> [result, ...]. Every task runs, failed or not."""
-    workdir = tmp_path_factory.mktemp("run-tasks")
-    counter = [0]
-
-    def _run_tasks(name, args_list, check=False, diff=False, timeout=600, netns=None):
-        counter[0] += 1
-        playbook = workdir / ("tasks%d.yml" % counter[0])
-        result = workdir / ("results%d.json" % counter[0])
-        tasks = []
-        for index, args in enumerate(args_list):
-            tasks.append({"name": "task %d" % index, name: args, "register": "r%d" % index, "ignore_errors": True})
-        tasks.append({"name": "keep the results", "ansible.builtin.copy": {
-            "content": "{{ [%s] | to_json }}" % ", ".join("r%d" % i for i in range(len(args_list))),
-            "dest": str(result)}, "check_mode": False, "diff": False})
-        playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]))
-        cmd = ["ansible-playbook", "-i", "localhost,", "-c", "local", str(playbook)]
-        if check:
-            cmd.append("--check")
-        if diff:
-            cmd.append("--diff")
-        if netns:
-            cmd = ["ip", "netns", "exec", netns] + cmd
-        proc = subprocess.run(cmd, env=ansible_env, capture_output=True, text=True, timeout=timeout, check=False)
-        if not result.exists():
-            raise AssertionError("ansible-playbook gave no result (rc=%d)\nstdout:\n%s\nstderr:\n%s"
-                                 % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
-        return json.loads(result.read_text())
-    return _run_tasks
 
 
 @pytest.fixture
