@@ -1,0 +1,430 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: ring_copy
+short_description: Copy disk images and archives from one node to many through a verified, fault-tolerant ring
+version_added: 0.1.0
+description:
+  - One end of a ring duplication session, as dolly, dolly+ and Kascade do it. The source (O(mode=send)) streams
+    its items through a pipelined chain of receivers (O(mode=receive)); each receiver writes its own targets and
+    forwards every byte to the next live node of its O(chain).
+  - Items are dolly+'s iofiles. A raw file, partition or disk is written to a file or block device. An archive
+    (tar, tar.gz, tar.zst, cpio) is unpacked into a directory, through a temporary directory beside it that
+    replaces the directory only once the whole archive arrived with the source's digest. The source only names
+    items; each receiver decides where they go, and relays the items it has no target for.
+  - Fast. The source sends with sendfile(2) and skips holes (SEEK_DATA/SEEK_HOLE) and zero chunks, which stay
+    holes in file targets. A writer thread per receiver keeps the disk off the network path. O(direct) adds
+    O_DIRECT. O(compress) puts zlib or zstd on the wire for slow links.
+  - Verified. Every chunk carries its checksum (xxh3 when the python xxhash package is installed, else CRC-32),
+    checked before it is written. Each receiver reports the digest of what it wrote, and a node whose digest
+    differs from the source's is failed. A receiver never reports success for partial data.
+  - Fault tolerant. A receiver that dies, or neither takes data nor acknowledges it for O(timeout) seconds, is
+    bypassed. Its upstream connects to the next live node, which resumes from its own position: replayed from
+    the upstream's buffer (O(replay_buffer)), older data fetched from the source. The source's result lists every
+    node as ok or failed. A later run of the same source items resumes each raw target from its last durable,
+    verified offset, and skips the items a receiver already holds.
+  - Secure. Each session has a key. A receiver accepts only an upstream that proves it knows the key (HMAC-SHA256
+    challenge, both ways) and only frames carrying its session's id, so a stray or hostile connection writes
+    nothing and parallel sessions on other ports never mix. A block device that is mounted, has a mounted
+    partition, is swap, is held by LVM/md/dm or is opened exclusively is refused unless O(force=true).
+  - Progress (bytes, rate, ETA per node) reaches the source in acknowledgements and is written to
+    O(progress_file) every second; the role labfarm.massclone.disk_ring shows it while the session runs.
+  - Start the receivers first, in the background (C(async) with C(poll=0)), then the source. Each module call
+    runs until the session ends.
+author:
+  - labfarm.massclone contributors (!UNKNOWN)
+requirements:
+  - Linux, Python 3.6 or later on every node.
+  - Optional on every node, the python packages C(xxhash) (fast chunk checksums) and C(zstandard) (O(compress=zstd)).
+  - On receivers of archives, C(tar) (and C(zstd) for tar.zst) or C(cpio).
+attributes:
+  check_mode:
+    support: partial
+    description: Validates the parameters, the items and the targets (a block device in use is refused) and
+      returns what would be copied; nothing listens, connects or writes.
+  diff_mode:
+    support: none
+options:
+  mode:
+    description: C(send) on the source (golden node), C(receive) on each receiver.
+    type: str
+    choices: [send, receive]
+    required: true
+  session:
+    description:
+      - The session's name, the same on every node. Its hash is in every frame, so two sessions never mix.
+    type: str
+    required: true
+  key:
+    description:
+      - The session's secret, at least 16 characters, the same on every node. The role makes a random one per
+        session.
+    type: str
+    required: true
+  listen:
+    description:
+      - C(address:port) to listen on. Required for O(mode=receive): the upstream node connects there.
+      - With O(mode=send), where the source serves the ranges a relay needs to catch up a node after a bypass.
+        It defaults to all addresses and a free port.
+    type: str
+  chain:
+    description:
+      - The C(address:port) of the downstream nodes, in ring order. The source lists every receiver. A receiver
+        lists the receivers after it, so it can skip a dead successor. The last receiver lists none.
+    type: list
+    elements: str
+    default: []
+  items:
+    description:
+      - With O(mode=send), what the session copies, in order. Each needs O(items[].name) and O(items[].src).
+      - With O(mode=receive), where this node writes items. Each needs O(items[].name) and O(items[].dest). An
+        item of the session that is not listed here is only relayed.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: The item's name, the same on the source and the receivers.
+        type: str
+        required: true
+      src:
+        description: On the source, the file or block device to send, or the archive file.
+        type: path
+      format:
+        description: On the source, C(raw) for a file, partition or disk, or the archive's format.
+        type: str
+        choices: [raw, tar, tar.gz, tar.zst, cpio]
+        default: raw
+      dest:
+        description:
+          - On a receiver, the target. For a raw item, a file (created or overwritten; holes stay holes) or a block
+            device at least as large as the item. For an archive, a directory that is replaced by the archive's
+            content.
+        type: path
+  timeout:
+    description:
+      - Seconds a node may neither take data nor acknowledge it before it is bypassed. Also how long a receiver
+        whose upstream is gone waits for another upstream before it fails.
+    type: float
+    default: 30
+  wait_timeout:
+    description: With O(mode=receive), seconds to wait for the first upstream to connect.
+    type: float
+    default: 600
+  compress:
+    description: With O(mode=send), compression on the wire. C(zstd) needs the python package zstandard on every node.
+    type: str
+    choices: [none, zlib, zstd]
+    default: none
+  checksum:
+    description:
+      - With O(mode=send), the chunk checksum. C(auto) is C(xxh3) when the python package xxhash is installed on
+        the source, else C(crc32). A receiver without xxhash refuses an xxh3 session with a message that says so.
+    type: str
+    choices: [auto, xxh3, crc32]
+    default: auto
+  chunk_size:
+    description: With O(mode=send), bytes per chunk, a multiple of 4096 from 64 KiB to 64 MiB.
+    type: int
+    default: 4194304
+  sparse:
+    description: With O(mode=send), send holes and all-zero chunks as lengths only.
+    type: bool
+    default: true
+  force:
+    description: With O(mode=receive), write a block device even when it is mounted or in use.
+    type: bool
+    default: false
+  direct:
+    description: With O(mode=receive), write raw targets with O_DIRECT (page cache bypassed).
+    type: bool
+    default: false
+  replay_buffer:
+    description:
+      - With O(mode=receive), MiB of recent chunks kept to catch up a successor after a bypass. This is the memory
+        the receiver uses; older data is fetched from the source.
+    type: int
+    default: 256
+  state_dir:
+    description: With O(mode=receive), where the receiver records durable, verified offsets for resuming.
+    type: path
+    default: /var/tmp/labfarm-ring
+  node_name:
+    description: The node's name in reports and progress. Defaults to O(listen) (the source's is C(source)).
+    type: str
+  progress_file:
+    description: A JSON file rewritten every second with bytes, rate and ETA per node.
+    type: path
+  allow_failures:
+    description:
+      - With O(mode=send), do not fail the task when some receivers failed; the result still lists them in
+        RV(failed). The task fails anyway when no receiver succeeded.
+    type: bool
+    default: false
+notes:
+  - Receivers and the source must be able to reach each other on the given addresses; the protocol is plain TCP,
+    authenticated but not encrypted.
+  - Resume trusts a block device source to be unchanged between runs; a file source is identified by its path,
+    size and modification time.
+seealso:
+  - module: labfarm.massclone.netboot_config
+"""
+
+EXAMPLES = r"""
+- name: Receivers first, in the background
+  labfarm.massclone.ring_copy:
+    mode: receive
+    session: exam-2026-11
+    key: "{{ ring_key }}"
+    listen: "{{ ansible_host }}:7010"
+    chain: "{{ downstream_addresses }}"
+    items:
+      - name: disk
+        dest: /dev/sda
+      - name: home
+        dest: /srv/home
+  async: 3600
+  poll: 0
+  register: receiver
+
+- name: Then the source streams the golden disk and an archive of /home
+  labfarm.massclone.ring_copy:
+    mode: send
+    session: exam-2026-11
+    key: "{{ ring_key }}"
+    listen: "{{ ansible_host }}:7009"
+    chain: "{{ receiver_addresses }}"
+    items:
+      - name: disk
+        src: /dev/sda
+      - name: home
+        src: /var/cache/golden/home.tar.zst
+        format: tar.zst
+    progress_file: /run/ring-exam.json
+  register: ring
+
+- name: Show the nodes that failed
+  ansible.builtin.debug:
+    var: ring.failed
+"""
+
+RETURN = r"""
+ok:
+  description: With O(mode=send), the nodes (names or addresses) whose every item arrived with the source's digest.
+  returned: mode is send
+  type: list
+  elements: str
+  sample: [10.0.0.11:7010, 10.0.0.13:7010]
+failed:
+  description: With O(mode=send), the nodes that did not, each also in RV(nodes) with its error.
+  returned: mode is send
+  type: list
+  elements: str
+  sample: [10.0.0.12:7010]
+nodes:
+  description: With O(mode=send), one entry per node of the chain, in ring order.
+  returned: mode is send
+  type: list
+  elements: dict
+  sample: [{node: 10.0.0.11:7010, ok: true, error: null,
+            items: {disk: {ok: true, digest: 4f1c..., bytes_written: 8589934592, dest: /dev/sda, error: null}}}]
+digests:
+  description: With O(mode=send), the source's digest of each item (SHA-256 over the chunk checksums).
+  returned: mode is send
+  type: dict
+  sample: {disk: 4f1c...}
+seconds:
+  description: With O(mode=send), the session's duration.
+  returned: mode is send
+  type: float
+bytes:
+  description: With O(mode=send), the total size of the items.
+  returned: mode is send
+  type: int
+node:
+  description: With O(mode=receive), this node's name.
+  returned: mode is receive
+  type: str
+items:
+  description: With O(mode=receive), per item this node writes, its outcome.
+  returned: mode is receive
+  type: dict
+  sample: {disk: {ok: false, dest: /dev/sda, size: 8589934592, verified_offset: 4294967296,
+                  bytes_written: 4294967296, digest: null, error: null}}
+error:
+  description: Why this node failed, or null.
+  returned: always
+  type: str
+rejected:
+  description: With O(mode=receive), connections refused (wrong key, other session, not a ring frame).
+  returned: mode is receive
+  type: list
+  elements: str
+bypassed:
+  description: Downstream nodes this node bypassed, and why.
+  returned: always
+  type: dict
+log:
+  description: The node's event log (connections, bypasses, fetches), the last 200 lines.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring_wire import RingError, parse_address, key_bytes
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring_items import check_targets
+from ansible_collections.labfarm.massclone.plugins.module_utils.ring import Receiver, Sender
+
+
+def check_params(module):
+    """Every parameter error at once, naming the value and the fix, before anything listens."""
+    params = module.params
+    errors = []
+    mode = params["mode"]
+    try:
+        key_bytes(params["key"])
+    except RingError as exc:
+        errors.append(str(exc))
+    if mode == "receive" and not params["listen"]:
+        errors.append("listen is required with mode: receive (the address:port the upstream connects to)")
+    for what, value in [("listen", params["listen"])] + [("chain entry", v) for v in params["chain"]]:
+        if value:
+            try:
+                parse_address(value, what)
+            except RingError as exc:
+                errors.append(str(exc))
+    if mode == "send" and not params["chain"]:
+        errors.append("chain is empty: list the receivers' address:port in ring order")
+    if params["listen"] and params["listen"] in params["chain"]:
+        errors.append("chain contains this node's own listen address %s" % params["listen"])
+    if len(set(params["chain"])) != len(params["chain"]):
+        errors.append("chain lists an address twice: %s" % ", ".join(sorted(a for a in set(params["chain"]) if params["chain"].count(a) > 1)))
+    names = [item["name"] for item in params["items"]]
+    if not names:
+        errors.append("items is empty")
+    dupes = sorted(set(n for n in names if names.count(n) > 1))
+    if dupes:
+        errors.append("item names given twice: %s" % ", ".join(dupes))
+    for item in params["items"]:
+        if mode == "send":
+            if not item.get("src"):
+                errors.append("item %s: src is required with mode: send" % item["name"])
+            elif not os.path.exists(item["src"]):
+                errors.append("item %s: src %s does not exist" % (item["name"], item["src"]))
+            if item.get("dest"):
+                errors.append("item %s: dest is for receivers; the source gives src" % item["name"])
+        else:
+            if not item.get("dest"):
+                errors.append("item %s: dest is required with mode: receive" % item["name"])
+            if item.get("src"):
+                errors.append("item %s: src is for the source; a receiver gives dest" % item["name"])
+    if mode == "send" and not (65536 <= params["chunk_size"] <= 64 << 20 and params["chunk_size"] % 4096 == 0):
+        errors.append("chunk_size %d must be a multiple of 4096 from 65536 to 67108864" % params["chunk_size"])
+    if params["timeout"] <= 0 or params["wait_timeout"] <= 0:
+        errors.append("timeout and wait_timeout must be > 0 seconds")
+    if params["replay_buffer"] < 16:
+        errors.append("replay_buffer %d must be at least 16 (MiB)" % params["replay_buffer"])
+    if not errors and mode == "receive":
+        try:
+            check_targets(dict((i["name"], i["dest"]) for i in params["items"]), params["force"])
+        except RingError as exc:
+            errors.append(str(exc))
+    return errors
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            mode=dict(type="str", choices=["send", "receive"], required=True),
+            session=dict(type="str", required=True),
+            key=dict(type="str", required=True, no_log=True),
+            listen=dict(type="str"),
+            chain=dict(type="list", elements="str", default=[]),
+            items=dict(type="list", elements="dict", required=True, options=dict(
+                name=dict(type="str", required=True),
+                src=dict(type="path"),
+                format=dict(type="str", choices=["raw", "tar", "tar.gz", "tar.zst", "cpio"], default="raw"),
+                dest=dict(type="path"),
+            )),
+            timeout=dict(type="float", default=30),
+            wait_timeout=dict(type="float", default=600),
+            compress=dict(type="str", choices=["none", "zlib", "zstd"], default="none"),
+            checksum=dict(type="str", choices=["auto", "xxh3", "crc32"], default="auto"),
+            chunk_size=dict(type="int", default=4 << 20),
+            sparse=dict(type="bool", default=True),
+            force=dict(type="bool", default=False),
+            direct=dict(type="bool", default=False),
+            replay_buffer=dict(type="int", default=256),
+            state_dir=dict(type="path", default="/var/tmp/labfarm-ring"),
+            node_name=dict(type="str"),
+            progress_file=dict(type="path"),
+            allow_failures=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    errors = check_params(module)
+    if errors:
+        module.fail_json(msg="ring_copy: " + "; ".join(errors))
+    mode = params["mode"]
+    if module.check_mode:
+        if mode == "send":
+            sizes = {}
+            for item in params["items"]:
+                info = os.stat(item["src"])
+                sizes[item["name"]] = info.st_size if stat.S_ISREG(info.st_mode) else None
+            module.exit_json(changed=True, ok=[], failed=[], nodes=[], digests={}, bytes=sum(v or 0 for v in sizes.values()),
+                             seconds=0.0, error=None, bypassed={}, log=[], sizes=sizes)
+        module.exit_json(changed=True, node=params["node_name"] or params["listen"], error=None, bypassed={}, log=[],
+                         rejected=[], items=dict((i["name"], {"dest": i["dest"]}) for i in params["items"]))
+
+    try:
+        if mode == "receive":
+            node = Receiver(params["session"], params["key"], params["listen"],
+                            dict((i["name"], i["dest"]) for i in params["items"]), chain=params["chain"],
+                            timeout=params["timeout"], wait_timeout=params["wait_timeout"], force=params["force"],
+                            state_dir=params["state_dir"], direct=params["direct"],
+                            replay_buffer=params["replay_buffer"] << 20, name=params["node_name"],
+                            progress_file=params["progress_file"])
+        else:
+            node = Sender(params["session"], params["key"],
+                          [dict(name=i["name"], src=i["src"], format=i["format"]) for i in params["items"]],
+                          params["chain"], listen=params["listen"], timeout=params["timeout"],
+                          compress=params["compress"], checksum=params["checksum"], chunk=params["chunk_size"],
+                          sparse=params["sparse"], name=params["node_name"] or "source",
+                          progress_file=params["progress_file"])
+        result = node.run()
+    except RingError as exc:
+        module.fail_json(msg="ring_copy: %s" % exc)
+
+    if mode == "receive":
+        result["changed"] = any(item.get("bytes_written") for item in result["items"].values())
+        if not result["ok"]:
+            module.fail_json(msg="ring_copy: %s failed: %s" % (result["node"], result["error"]), **result)
+        module.exit_json(**result)
+    result["changed"] = any(any(item.get("bytes_written") for item in entry.get("items", {}).values())
+                            for entry in result["nodes"])
+    result["error"] = None
+    if result["failed"] and (not params["allow_failures"] or not result["ok"]):
+        result["error"] = "%d of %d nodes failed: %s" % (len(result["failed"]), len(result["nodes"]), ", ".join(
+            "%s (%s)" % (e["node"], e.get("error")) for e in result["nodes"] if not e["ok"]))
+        module.fail_json(msg="ring_copy: " + result["error"], **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
