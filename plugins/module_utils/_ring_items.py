@@ -435,11 +435,11 @@ class Target:
             return "rc=%s" % self.proc.poll()
 
     def checkpoint(self, force=False):
-        """Make the verified prefix durable and record it, at most every 2 s unless forced."""
+        """Make the verified prefix durable and record it, at most once a second unless forced."""
         if self.archive or self.fd is None or self.complete:
             return
         now = time.monotonic()
-        if not force and now - self.last_sync < 2.0:
+        if not force and now - self.last_sync < 1.0:
             return
         self.last_sync = now
         with self.lock:

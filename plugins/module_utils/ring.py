@@ -890,7 +890,7 @@ class Sender(Node):
             table.append(entry)
         ok = [e["node"] for e in table if e["ok"]]
         failed = [e["node"] for e in table if not e["ok"]]
-        return {"ok": ok, "failed": failed, "nodes": table, "digests": digests,
+        return {"ok_nodes": ok, "failed_nodes": failed, "nodes": table, "digests": digests,
                 "seconds": round(time.monotonic() - self.started, 3),
                 "bytes": sum(item.size for item in self.items), "checksum": self.checksum_name,
                 "progress": self._nodes(), "log": self.log_lines[-200:]}

@@ -167,7 +167,7 @@ options:
   allow_failures:
     description:
       - With O(mode=send), do not fail the task when some receivers failed; the result still lists them in
-        RV(failed). The task fails anyway when no receiver succeeded.
+        RV(failed_nodes). The task fails anyway when no receiver succeeded.
     type: bool
     default: false
 notes:
@@ -214,17 +214,17 @@ EXAMPLES = r"""
 
 - name: Show the nodes that failed
   ansible.builtin.debug:
-    var: ring.failed
+    var: ring.failed_nodes
 """
 
 RETURN = r"""
-ok:
+ok_nodes:
   description: With O(mode=send), the nodes (names or addresses) whose every item arrived with the source's digest.
   returned: mode is send
   type: list
   elements: str
   sample: [10.0.0.11:7010, 10.0.0.13:7010]
-failed:
+failed_nodes:
   description: With O(mode=send), the nodes that did not, each also in RV(nodes) with its error.
   returned: mode is send
   type: list
@@ -330,6 +330,8 @@ def check_params(module):
         else:
             if not item.get("dest"):
                 errors.append("item %s: dest is required with mode: receive" % item["name"])
+            elif not os.path.isabs(item["dest"]):
+                errors.append("item %s: dest %s must be an absolute path" % (item["name"], item["dest"]))
             if item.get("src"):
                 errors.append("item %s: src is for the source; a receiver gives dest" % item["name"])
     if mode == "send" and not (65536 <= params["chunk_size"] <= 64 << 20 and params["chunk_size"] % 4096 == 0):
@@ -387,7 +389,7 @@ def main():
             for item in params["items"]:
                 info = os.stat(item["src"])
                 sizes[item["name"]] = info.st_size if stat.S_ISREG(info.st_mode) else None
-            module.exit_json(changed=True, ok=[], failed=[], nodes=[], digests={}, bytes=sum(v or 0 for v in sizes.values()),
+            module.exit_json(changed=True, ok_nodes=[], failed_nodes=[], nodes=[], digests={}, bytes=sum(v or 0 for v in sizes.values()),
                              seconds=0.0, error=None, bypassed={}, log=[], sizes=sizes)
         module.exit_json(changed=True, node=params["node_name"] or params["listen"], error=None, bypassed={}, log=[],
                          rejected=[], items=dict((i["name"], {"dest": i["dest"]}) for i in params["items"]))
@@ -419,8 +421,8 @@ def main():
     result["changed"] = any(any(item.get("bytes_written") for item in entry.get("items", {}).values())
                             for entry in result["nodes"])
     result["error"] = None
-    if result["failed"] and (not params["allow_failures"] or not result["ok"]):
-        result["error"] = "%d of %d nodes failed: %s" % (len(result["failed"]), len(result["nodes"]), ", ".join(
+    if result["failed_nodes"] and (not params["allow_failures"] or not result["ok_nodes"]):
+        result["error"] = "%d of %d nodes failed: %s" % (len(result["failed_nodes"]), len(result["nodes"]), ", ".join(
             "%s (%s)" % (e["node"], e.get("error")) for e in result["nodes"] if not e["ok"]))
         module.fail_json(msg="ring_copy: " + result["error"], **result)
     module.exit_json(**result)

@@ -130,10 +130,10 @@ def remove_stale_namespaces():
             continue
         if _starttime(int(pid)) == start:
             continue
-        for ns in (prefix + "s", prefix + "c"):
-            if os.path.exists(os.path.join("/run/netns", ns)):
-                if run(["ip", "netns", "delete", ns], check=False)[0] == 0:
-                    removed.append(ns)
+        names = os.listdir("/run/netns") if os.path.isdir("/run/netns") else []
+        for ns in sorted(n for n in names if n.startswith(prefix)):
+            if run(["ip", "netns", "delete", ns], check=False)[0] == 0:
+                removed.append(ns)
         try:
             os.unlink(marker)
         except OSError:
