@@ -176,8 +176,7 @@ class Link:
         sock.settimeout(1.0)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+            # no SO_SNDBUF/SO_RCVBUF: setting them turns off TCP autotuning and caps them at wmem_max
         except OSError:
             pass
 

@@ -368,13 +368,16 @@ class Receiver(Node):
             need = min(need, self.down.need)
         self.pos = need
         self._reply_ready(link, need)
-        self.writer = _Writer(self)
-        self.replay = collections.deque()     # (seq, pos, header bytes, payload view or bytes)
+        self.replay = collections.deque()     # (seq, pos, header bytes, payload view or bytes), seq in order
+        self.replay_cv = threading.Condition()
         self.seq = 0
+        self.writer = _Writer(self)
+        self.forwarder = _Forwarder(self)
         try:
             return self._stream(link)
         finally:
             self.writer.stop()
+            self.forwarder.stop()
 
     def _reply_ready(self, link, position):
         """READY, then the link becomes our upstream (the ACK thread writes to it from then on)."""
@@ -383,29 +386,36 @@ class Receiver(Node):
         self.up = link
 
     def _wait_upstream(self, exc):
-        """Our upstream is gone: tell the downstream we are alive (WAIT) while a new one may come."""
+        """Our upstream is gone: wait for another (the forwarder keeps our downstream waiting)."""
         self.log("upstream lost at %s: %s" % (list(self.pos), exc))
         self.up = None
-        deadline = time.monotonic() + self.timeout
-        while True:
-            link, _manifest = self._next_upstream(min(1.0, max(deadline - time.monotonic(), 0)))
-            if link is not None:
-                self.log("new upstream %s" % link.peer)
-                return link
-            if time.monotonic() >= deadline:
-                return None
-            if self.down is not None:
-                try:
-                    self.down.link.send_all(wire.pack_header(wire.WAIT, self.sid))
-                except RingError:
-                    pass
+        link, _manifest = self._next_upstream(self.timeout)
+        if link is not None:
+            self.log("new upstream %s" % link.peer)
+        return link
+
+    def _free_slot(self):
+        """Wait until the writer and the forwarder are done with the slot the next frame goes into,
+        then drop what the slot held from the replay window."""
+        oldest = self.seq - self.nslots
+        if oldest >= 0:
+            self.writer.wait_released(oldest)
+            self.forwarder.wait_released(oldest)
+        with self.replay_cv:
+            while self.replay and self.replay[0][0] <= oldest:
+                self.replay.popleft()
+
+    def _append(self, pos, header, payload):
+        """A frame for the forwarder (and the replay window)."""
+        with self.replay_cv:
+            self.replay.append((self.seq, pos, header, payload))
+            self.replay_cv.notify_all()
+        self.seq += 1
 
     def _stream(self, link):
         while True:
+            self._free_slot()
             slot = self.seq % self.nslots
-            self.writer.wait_released(self.seq - self.nslots)
-            while self.replay and self.replay[0][0] <= self.seq - self.nslots:
-                self.replay.popleft()
             buf = memoryview(self.pool)[slot * self.slot:(slot + 1) * self.slot]
             try:
                 frame = link.read_frame(into=buf)
@@ -420,84 +430,55 @@ class Receiver(Node):
                 continue
             self.activity += 1
             if frame.ftype in (wire.DATA, wire.HOLE):
-                if not self._take_segment(frame, link):
-                    continue
+                self._take_segment(frame, link)
             elif frame.ftype == wire.ITEM_END:
                 end = frame.json()
                 if (frame.item, frame.offset) != self.pos or end.get("size") != frame.offset:
                     link.close()
                     continue
                 self.writer.put(("end", frame.item, end["digest"], self.seq))
-                self._forward(self.pos, frame.header, bytes(frame.payload))
+                self._append(self.pos, frame.header, bytes(frame.payload))
                 self.pos = (frame.item + 1, 0)
-                self.seq += 1
             elif frame.ftype == wire.END:
                 self.writer.put(("release", None, None, self.seq))
-                self._forward(END_POS, frame.header, b"")
-                self.seq += 1
+                self._append(END_POS, frame.header, b"")
                 return self._finish(link)
-            elif frame.ftype == wire.WAIT:
-                self._forward_wait()
             elif frame.ftype == wire.ABORT:
                 reason = frame.json().get("reason")
                 self._abort_down(reason)
                 return self._failed("the session was aborted upstream: %s" % reason)
-            else:
+            elif frame.ftype != wire.WAIT:   # WAIT: our upstream is alive; our forwarder keeps ours waiting
                 self.log("unexpected %s from upstream; dropping the link" % frame.name)
                 link.close()
 
     def _take_segment(self, frame, link):
-        """Check one DATA/HOLE frame, queue it for the writer, forward it. False: the link is bad."""
+        """Check one DATA/HOLE frame, then queue it for the writer and the forwarder."""
         pos = (frame.item, frame.offset)
         if pos != self.pos:
             self.log("upstream sent position %s where %s was expected; dropping it" % (list(pos), list(self.pos)))
             link.close()
-            return False
+            return
         if frame.ftype == wire.DATA:
             try:
                 raw = wire.decompress(frame.flags, frame.payload, frame.raw_len)
             except Exception as exc:  # zlib/zstd errors: a corrupt frame
                 self.log("a chunk at %s does not unpack (%s); dropping the link" % (list(pos), exc))
                 link.close()
-                return False
+                return
             if self.checksum(raw) != frame.checksum:
                 self.log("a chunk at %s failed its checksum; dropping the link" % list(pos))
                 link.close()
-                return False
+                return
             kind = KIND_DATA
         else:
             raw, kind = None, KIND_HOLE
         self.writer.put(("seg", frame.item, (frame.offset, frame.raw_len, kind, frame.checksum, raw), self.seq))
-        self.replay.append((self.seq, pos, frame.header, frame.payload))
-        self._forward(pos, frame.header, frame.payload)
+        self._append(pos, frame.header, frame.payload)
         self.pos = (frame.item, frame.offset + frame.raw_len)
-        self.seq += 1
-        return True
 
-    def _forward(self, pos, header, payload):
-        if not isinstance(payload, memoryview):
-            self.replay.append((self.seq, pos, header, payload))
-        if self.down is None:
-            return
-        self.sending = True
-        try:
-            self.down.send(pos, header, payload)
-        except (LinkLost, Stalled) as exc:
-            # the new downstream gets everything up to and including this frame from the replay
-            self._bypass(exc)
-        finally:
-            self.sending = False
-
-    def _forward_wait(self):
-        """Pass our upstream's WAIT on: the node that lost its upstream is alive, keep waiting."""
-        if self.down is not None:
-            try:
-                self.down.link.send_all(wire.pack_header(wire.WAIT, self.sid))
-            except RingError:
-                pass
-
-    def _bypass(self, exc):
-        """The downstream is dead or stalled: connect the next live node and catch it up."""
+    def _bypass(self, exc, upto):
+        """The downstream is dead or stalled: connect the next live node and catch it up with every
+        frame up to seq `upto`."""
         dead = self.down
         self.bypassed[dead.address] = "bypassed: %s" % exc
         self.log("bypassing %s: %s" % (dead.address, exc))
@@ -509,23 +490,32 @@ class Receiver(Node):
                 if self.down is None:
                     return
                 try:
-                    self._catch_up(self.down)
+                    self._catch_up(self.down, upto)
                     return
                 except (LinkLost, Stalled) as again:
                     self.bypassed[self.down.address] = "bypassed: %s" % again
+                    self.log("bypassing %s: %s" % (self.down.address, again))
                     self.down.close()
                     dead = self.down
         finally:
             self.busy = False
 
-    def _catch_up(self, down):
-        """Send `down` everything from its position to ours: older than the replay window from the
-        source, then the window."""
-        first = self.replay[0][1] if self.replay else self.pos
-        if down.need < first:
-            self._fetch(down, down.need, first)
-        for _seq, pos, header, payload in list(self.replay):
-            down.send(pos, header, payload)
+    def _catch_up(self, down, upto):
+        """Send `down` everything from its position up to seq `upto`: what is older than the replay
+        window from the source, then the window (pinned meanwhile, so no slot of it is reused)."""
+        with self.replay_cv:
+            window = [entry for entry in self.replay if entry[0] <= upto]
+            later = [entry for entry in self.replay if entry[0] > upto]
+            self.forwarder.pin = window[0][0] if window else None
+            # the position the window starts at: older than that comes from the source
+            first = window[0][1] if window else (later[0][1] if later else self.pos)
+        try:
+            if down.need < first:
+                self._fetch(down, down.need, first)
+            for _seq, pos, header, payload in window:
+                down.send(pos, header, payload)
+        finally:
+            self.forwarder.pin = None
 
     def _fetch(self, down, start, end):
         host, port = wire.parse_address(self.manifest["fetch"], "fetch")
@@ -550,11 +540,11 @@ class Receiver(Node):
             link.close()
 
     def _abort_down(self, reason):
-        if self.down is not None:
-            try:
-                self.down.link.send_control(wire.ABORT, {"reason": reason})
-            except RingError:
-                pass
+        """ABORT goes down through the forwarder, after what it still has to send."""
+        if getattr(self, "forwarder", None) is None:
+            return
+        self._append(END_POS, wire.control_frame(wire.ABORT, self.sid, {"reason": reason}), b"")
+        self.forwarder.drain(self.timeout)
 
     def _finish(self, link):
         self.sending = True     # busy making the items durable: the upstream waits for the report
@@ -574,12 +564,13 @@ class Receiver(Node):
         below = []
         self.sending = True     # waiting on the downstream: our upstream keeps waiting too
         try:
+            self.forwarder.drain(None)
             while self.down is not None:
                 try:
                     below = self.down.wait_report()
                     break
                 except (LinkLost, Stalled) as exc:
-                    self._bypass(exc)
+                    self._bypass(exc, self.seq - 1)
         finally:
             self.sending = False
         for address, why in self.bypassed.items():
@@ -706,6 +697,88 @@ class _Writer:
                 self.released = seq
                 self.busy = False
                 self.cv.notify_all()
+
+
+class _Forwarder:
+    """The receiver's forwarding thread: sends each frame of the replay window downstream in order,
+    so receiving and forwarding overlap; bypasses a dead downstream; sends WAIT when idle."""
+
+    def __init__(self, node):
+        self.node = node
+        self.released = -1
+        self.pin = None
+        self.running = True
+        self.done = False
+        self.thread = threading.Thread(target=self._run, name="ring-forwarder")
+        self.thread.daemon = True
+        self.thread.start()
+
+    def wait_released(self, seq):
+        node = self.node
+        with node.replay_cv:
+            while (self.released < seq or (self.pin is not None and self.pin <= seq)) and self.running:
+                node.replay_cv.wait(0.5)
+
+    def drain(self, timeout):
+        """Wait until everything queued so far was forwarded (or bypassed to nobody)."""
+        node = self.node
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with node.replay_cv:
+            while self.released < node.seq - 1 and self.running and not self.done:
+                if deadline is not None and time.monotonic() > deadline:
+                    return
+                node.replay_cv.wait(0.5)
+
+    def stop(self):
+        with self.node.replay_cv:
+            self.running = False
+            self.node.replay_cv.notify_all()
+
+    def _next(self, seq):
+        node = self.node
+        with node.replay_cv:
+            if not node.replay or node.replay[-1][0] < seq:
+                node.replay_cv.wait(1.0)
+            if node.replay and node.replay[0][0] <= seq <= node.replay[-1][0]:
+                return node.replay[seq - node.replay[0][0]]
+        return None
+
+    def _run(self):
+        node = self.node
+        seq = 0
+        idle_since = time.monotonic()
+        while self.running:
+            entry = self._next(seq)
+            if entry is None:
+                if node.down is not None and time.monotonic() - idle_since > 1.0:
+                    idle_since = time.monotonic()
+                    self._send(seq - 1, None, wire.pack_header(wire.WAIT, node.sid), b"")
+                continue
+            _seq, pos, header, payload = entry
+            if node.down is not None:
+                self._send(seq, pos, header, payload)
+            with node.replay_cv:
+                self.released = seq
+                node.replay_cv.notify_all()
+            seq += 1
+            idle_since = time.monotonic()
+            if pos == END_POS:
+                self.done = True
+                return
+
+    def _send(self, seq, pos, header, payload):
+        node = self.node
+        node.sending = True
+        try:
+            if pos is None:
+                node.down.link.send_all(header, progress=node.down.alive)
+            else:
+                node.down.send(pos, header, payload)
+        except (LinkLost, Stalled) as exc:
+            # the new downstream gets everything up to and including this frame from the replay
+            node._bypass(exc, seq)
+        finally:
+            node.sending = False
 
 
 class Sender(Node):
