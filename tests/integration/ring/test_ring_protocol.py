@@ -238,3 +238,55 @@ def test_a_block_device_is_written_and_refused_while_mounted(tmp_path, image, lo
     mounts.append(str(mountpoint))
     with pytest.raises(RingError, match=r"%s is mounted on %s; unmount .* or set force: true" % (device, mountpoint)):
         receiver(tmp_path, next(PORTS), {"img": device})
+
+
+class FakeRelay:
+    """A node that joins the ring properly (handshakes, manifest passed on, READY), takes `budget`
+    bytes from its upstream without forwarding any, then dies: its successor is then further behind
+    than its upstream's replay window, so the upstream must fetch the gap from the source."""
+
+    def __init__(self, port, downstream_port, budget):
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", port))
+        self.server.listen(1)
+        self.downstream_port = downstream_port
+        self.budget = budget
+        self.thread = threading.Thread(target=self._run)
+        self.thread.daemon = True
+        self.thread.start()
+
+    def _run(self):
+        sock, peer = self.server.accept()
+        up, _role = wire.accept_handshake(sock, wire.session_bytes("p"), KEY.encode(), "%s:%d" % peer, 5)
+        manifest = up.read_frame().json()
+        down = authenticated(self.downstream_port)
+        down.send_control(wire.MANIFEST, manifest)
+        ready = down.expect(wire.READY)
+        up.send_control(wire.READY, ready)
+        taken = 0
+        while taken < self.budget:
+            taken += up.read_frame().wire_len
+        up.close()
+        down.close()
+        self.server.close()
+
+
+def test_a_successor_behind_the_replay_window_is_caught_up_from_the_source(tmp_path):
+    src = tmp_path / "src.img"
+    write_random(str(src), 48 << 20, 9)
+    first, fake, last = next(PORTS), next(PORTS), next(PORTS)
+    outs = {port: tmp_path / ("out-%d" % port) for port in (first, last)}
+    tail = Background(receiver(tmp_path, last, {"img": str(outs[last])}, timeout=5))
+    FakeRelay(fake, last, budget=40 << 20)
+    head = Background(receiver(tmp_path, first, {"img": str(outs[first])}, chain=(fake, last), timeout=5,
+                               replay_buffer=16 << 20))
+    sent = Sender("p", KEY, [{"name": "img", "src": str(src)}], [addr(first), addr(fake), addr(last)],
+                  listen=addr(next(PORTS)), timeout=5, chunk=1 << 20).run()
+    assert sent["ok_nodes"] == ["r%d" % first, "r%d" % last], sent["nodes"]
+    assert sent["failed_nodes"] == [addr(fake)]
+    head_result = head.join()
+    assert any("fetching [0, 0]" in line for line in head_result["log"]), head_result["log"]
+    assert tail.join()["ok"]
+    for out in outs.values():
+        assert sha256(str(out)) == sha256(str(src))

@@ -5,6 +5,7 @@
 a receiver killed in mid-stream, the source killed in mid-stream, a resume in a later run."""
 
 import os
+import signal
 import subprocess
 import time
 
@@ -172,3 +173,29 @@ def test_source_killed_midstream_leaves_every_receiver_failed(ring, tmp_path):
         assert status == "FAILED!", result
         assert not any(item["ok"] for item in result["items"].values()), result
         assert not (ring.dir(index) / "t").exists(), "a partial archive must never be put in place"
+
+
+def test_a_stalled_receiver_is_bypassed_after_the_timeout(ring, tmp_path):
+    image = tmp_path / "big.img"
+    write_random(str(image), 128 << 20, 5)
+    items = [{"name": "img", "src": str(image)}]
+
+    def items_for(index):
+        return [{"name": "img", "dest": str(ring.dir(index) / "img")}]
+
+    ring.throttle(0, "400mbit")
+    nodes = ring.start_receivers("s-stall", items_for, timeout=3)
+    source = ring.start_source("s-stall", items, timeout=3)
+    wait_progress(ring, 2, "s-stall", 0.3, nodes[2])
+    nodes[2].kill(signal.SIGSTOP)           # alive but silent: neither takes data nor acknowledges
+    source.wait(120)
+    nodes[2].kill(signal.SIGCONT)
+    status, result = source.ansible_result()
+    assert status == "FAILED!"
+    assert result["ok_nodes"] == ["r1", "r3", "r4"] and result["failed_nodes"] == [ring.address(2)]
+    for index in (1, 3, 4):
+        nodes[index].wait(60)
+        assert sha256(str(ring.dir(index) / "img")) == sha256(str(image))
+    nodes[2].wait(60)
+    status, stalled = nodes[2].ansible_result()
+    assert status == "FAILED!" and not stalled["items"]["img"]["ok"], stalled
