@@ -28,7 +28,7 @@ description:
     checked before it is written. Each receiver reports the digest of what it wrote, and a node whose digest
     differs from the source's is failed. A receiver never reports success for partial data.
   - Fault tolerant. A receiver that dies, or neither takes data nor acknowledges it for O(timeout) seconds, is
-    bypassed. Its upstream connects to the next live node, which resumes from its own position: replayed from
+    bypassed. Its upstream connects to the next live node, which resumes from its own position, replayed from
     the upstream's buffer (O(replay_buffer)), older data fetched from the source. The source's result lists every
     node as ok or failed. A later run of the same source items resumes each raw target from its last durable,
     verified offset, and skips the items a receiver already holds.
@@ -51,8 +51,10 @@ attributes:
     support: partial
     description: Validates the parameters, the items and the targets (a block device in use is refused) and
       returns what would be copied; nothing listens, connects or writes.
+    details: Check mode cannot tell what a session would change on the other nodes, so it reports changed.
   diff_mode:
     support: none
+    description: Nothing to compare before the copy; the result lists what each node wrote.
 options:
   mode:
     description: C(send) on the source (golden node), C(receive) on each receiver.
@@ -72,7 +74,7 @@ options:
     required: true
   listen:
     description:
-      - C(address:port) to listen on. Required for O(mode=receive): the upstream node connects there.
+      - C(address:port) to listen on. Required for O(mode=receive), where the upstream node connects.
       - With O(mode=send), where the source serves the ranges a relay needs to catch up a node after a bypass.
         It defaults to all addresses and a free port.
     type: str

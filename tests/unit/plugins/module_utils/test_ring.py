@@ -55,10 +55,10 @@ def test_sparse_file_extents_and_zero_chunks_become_holes(tmp_path):
     assert extents[0][0] == 0 and sum(e - s for s, e in extents) < 4 * MiB
     item = SourceItem(0, {"name": "s", "src": str(path)}, MiB, "crc32", wire.checksum_function("crc32"), True)
     try:
-        kinds = [(off, kind) for off, length, kind, _ in item.segments()]
+        kinds = [(off, kind) for off, length, kind, dummy in item.segments()]
         assert kinds[0] == (0, KIND_DATA)
         assert all(kind == KIND_HOLE for off, kind in kinds[1:]), kinds
-        assert sum(length for _off, length, _k, _c in item.segments()) == 16 * MiB
+        assert sum(seg[1] for seg in item.segments()) == 16 * MiB
         assert item.digest() == item.digest()
     finally:
         item.close()
