@@ -74,7 +74,7 @@ build: setup
 	ansible-galaxy collection install --force -p $(WORK)/build/collections $(WORK)/build/labfarm-massclone-$(VERSION).tar.gz
 	@set -e; for plugin in inventory:noderange filter:noderange filter:nodefold filter:placement \
 	    module:zfs_clone module:gns3_project_reset module:gns3_project_info module:gns3_server \
-	    module:netboot_config; do \
+	    module:netboot_config module:kea_command; do \
 	    ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t $${plugin%%:*} labfarm.massclone.$${plugin#*:} >/dev/null; \
 	    echo "ansible-doc -t $${plugin%%:*} labfarm.massclone.$${plugin#*:}: ok"; done
 	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.mass_clone >/dev/null
