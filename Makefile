@@ -45,13 +45,16 @@ unit: setup
 integration: setup
 	LABFARM_REQUIRE_LAB=1 python -m pytest -q -p no:cacheprovider tests/integration
 
-# The role's molecule scenario, run on localhost against a zfs-fuse pool it makes.
+# The role's molecule scenario, run on localhost against a zfs-fuse pool it makes. netboot_server's
+# systemd scenario boots a debootstrapped bookworm with systemd as PID 1 (cached in LABFARM_CACHE).
 # ansible-lint leaves a copy of the collection in .ansible/collections, which molecule would run instead of the checkout.
 molecule: setup
 	rm -rf $(ROOT)/.ansible/collections
 	cd roles/mass_clone && molecule test
 	cd roles/netboot_server && for backend in dnsmasq isc kea; do \
 	    molecule test -- -e netboot_server_backend=$$backend || exit 1; done
+	cd roles/netboot_server && for backend in dnsmasq isc kea; do \
+	    molecule test -s systemd -- -e netboot_server_backend=$$backend || exit 1; done
 
 # ansible-test runs from a copy whose path is ansible_collections/labfarm/massclone, made of the
 # files git tracks or would track: what a clean clone holds.
