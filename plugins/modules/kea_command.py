@@ -16,8 +16,8 @@ version_added: 0.1.0
 description:
   - Connects to the C(control-socket) of a Kea daemon (C(kea-dhcp4), C(kea-dhcp6)), sends one command such as
     C(config-reload) or C(config-get) and returns Kea's answer.
-  - Fails with Kea's own text when the answer's result code is not 0 (for C(config-reload), an invalid
-    configuration file: Kea then keeps serving its previous configuration).
+  - Fails with Kea's own text when the answer's result code is not 0. For C(config-reload) that means Kea refused
+    the configuration file and keeps serving its previous configuration.
   - Waits up to O(timeout) seconds for the socket to appear and answer, so it can follow the start of the daemon.
   - Needs nothing but Python on the managed host (no socat, no Control Agent).
 author:
@@ -27,8 +27,11 @@ attributes:
     support: partial
     description: Commands in O(read_only_commands) are sent in check mode; any other command is not sent and the
       task reports changed.
+    details: Check mode cannot tell whether Kea would accept a changing command such as C(config-reload); run
+      C(config-test) with the new configuration as O(arguments) for that.
   diff_mode:
     support: none
+    description: Kea's answer is returned, not a diff.
 options:
   socket:
     description: Path of the daemon's unix control socket (its C(control-socket.socket-name)).
@@ -177,8 +180,8 @@ def main():
         result["arguments"] = answer["arguments"]
     if answer["result"] != 0:
         result["changed"] = False
-        module.fail_json(msg="Kea answered %s to %r: %s" % (answer["result"], params["command"],
-                                                           answer.get("text", "(no text)")), **result)
+        module.fail_json(msg="Kea answered %s to %r: %s"
+                             % (answer["result"], params["command"], answer.get("text", "(no text)")), **result)
     module.exit_json(**result)
 
 
