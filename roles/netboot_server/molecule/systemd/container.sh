@@ -12,7 +12,11 @@
 # /proc/sys is read-only inside, as nspawn does, so the guest cannot change the host's kernel settings.
 set -euo pipefail
 cache=${LABFARM_CACHE:-$HOME/.cache/labfarm}/netboot-systemd
-tarball=$cache/rootfs-bookworm.tar
+# python3-apt too: Ansible's apt module would otherwise install it, updating the package lists on the way,
+# and hide what the role's apt task does on a host without lists.
+include=systemd,systemd-sysv,python3,python3-apt
+recipe=$(echo "bookworm minbase $include v1" | sha256sum | cut -c1-12)   # a new recipe, a new tarball
+tarball=$cache/rootfs-bookworm-$recipe.tar
 mirror=${LABFARM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 rootfs() {   # WORK: WORK/rootfs from the cached tarball, made by debootstrap on the first run
@@ -21,7 +25,7 @@ rootfs() {   # WORK: WORK/rootfs from the cached tarball, made by debootstrap on
         mkdir -p "$cache"
         local tmp
         tmp=$(mktemp -d "$cache/debootstrap.XXXXXX")
-        debootstrap --variant=minbase --include=systemd,systemd-sysv,python3 bookworm "$tmp/rootfs" "$mirror" \
+        debootstrap --variant=minbase --include="$include" bookworm "$tmp/rootfs" "$mirror" \
             >"$tmp/debootstrap.log" 2>&1 || { tail -20 "$tmp/debootstrap.log" >&2; rm -rf "$tmp"; exit 1; }
         # As container images ship: no package lists, so the role's apt task must fetch them.
         rm -rf "$tmp"/rootfs/var/lib/apt/lists/* "$tmp"/rootfs/var/cache/apt/*.bin "$tmp"/rootfs/var/cache/apt/archives/*.deb
