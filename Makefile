@@ -45,13 +45,16 @@ unit: setup
 integration: setup
 	LABFARM_REQUIRE_LAB=1 python -m pytest -q -p no:cacheprovider tests/integration
 
-# The role's molecule scenario, run on localhost against a zfs-fuse pool it makes.
+# The role's molecule scenario, run on localhost against a zfs-fuse pool it makes. netboot_server's
+# systemd scenario boots a debootstrapped bookworm with systemd as PID 1 (cached in LABFARM_CACHE).
 # ansible-lint leaves a copy of the collection in .ansible/collections, which molecule would run instead of the checkout.
 molecule: setup
 	rm -rf $(ROOT)/.ansible/collections
 	cd roles/mass_clone && molecule test
 	cd roles/netboot_server && for backend in dnsmasq isc kea; do \
 	    molecule test -- -e netboot_server_backend=$$backend || exit 1; done
+	cd roles/netboot_server && for backend in dnsmasq isc kea; do \
+	    molecule test -s systemd -- -e netboot_server_backend=$$backend || exit 1; done
 
 # ansible-test runs from a copy whose path is ansible_collections/labfarm/massclone, made of the
 # files git tracks or would track: what a clean clone holds.
@@ -74,7 +77,7 @@ build: setup
 	ansible-galaxy collection install --force -p $(WORK)/build/collections $(WORK)/build/labfarm-massclone-$(VERSION).tar.gz
 	@set -e; for plugin in inventory:noderange filter:noderange filter:nodefold filter:placement \
 	    module:zfs_clone module:gns3_project_reset module:gns3_project_info module:gns3_server \
-	    module:netboot_config module:ring_copy; do \
+	    module:netboot_config module:kea_command module:ring_copy; do \
 	    ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t $${plugin%%:*} labfarm.massclone.$${plugin#*:} >/dev/null; \
 	    echo "ansible-doc -t $${plugin%%:*} labfarm.massclone.$${plugin#*:}: ok"; done
 	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.mass_clone >/dev/null

@@ -10,11 +10,12 @@ PYTHON=${PYTHON:-python3}
 # Debian packages the tests and jobs use. Installed only when missing, and only where apt exists.
 # zfs-fuse: real ZFS in user space for the mass clone job; vpcs and qemu: nodes of GNS3 projects;
 # the DHCP servers, a DHCP client, TFTP and the boot loaders for the netboot job (their services do
-# not start on install here; the tests start them in network namespaces); cpio and zstd unpack ring
+# not start on install here; the tests start them in network namespaces); debootstrap for the bookworm
+# system that netboot_server's systemd scenario boots with systemd as PID 1; cpio and zstd unpack ring
 # archives, udpcast is the ring benchmark's baseline.
 packages=(git make shellcheck curl iproute2 zfs-fuse vpcs qemu-system-x86 qemu-utils
           dnsmasq isc-dhcp-server kea-dhcp4-server udhcpc tftpd-hpa tftp-hpa pxelinux syslinux-common ipxe-qemu
-          cpio zstd udpcast)
+          debootstrap cpio zstd udpcast)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
