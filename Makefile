@@ -45,13 +45,14 @@ unit: setup
 integration: setup
 	LABFARM_REQUIRE_LAB=1 python -m pytest -q -p no:cacheprovider tests/integration
 
-# The role's molecule scenario, run on localhost against a zfs-fuse pool it makes.
+# The roles' molecule scenarios, run on localhost (disk_ring: a real ring on 127.0.0.1:17310-17313).
 # ansible-lint leaves a copy of the collection in .ansible/collections, which molecule would run instead of the checkout.
 molecule: setup
 	rm -rf $(ROOT)/.ansible/collections
 	cd roles/mass_clone && molecule test
 	cd roles/netboot_server && for backend in dnsmasq isc kea; do \
 	    molecule test -- -e netboot_server_backend=$$backend || exit 1; done
+	cd roles/disk_ring && molecule test
 
 # ansible-test runs from a copy whose path is ansible_collections/labfarm/massclone, made of the
 # files git tracks or would track: what a clean clone holds.
@@ -79,6 +80,7 @@ build: setup
 	    echo "ansible-doc -t $${plugin%%:*} labfarm.massclone.$${plugin#*:}: ok"; done
 	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.mass_clone >/dev/null
 	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.netboot_server >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.disk_ring >/dev/null
 	@echo "build: labfarm-massclone-$(VERSION).tar.gz installs and its docs render"
 
 benchmark: setup
