@@ -45,7 +45,7 @@ unit: setup
 integration: setup
 	LABFARM_REQUIRE_LAB=1 python -m pytest -q -p no:cacheprovider tests/integration
 
-# The roles' molecule scenarios, run on localhost (disk_ring: a real ring on 127.0.0.1:17310-17313).
+# The role's molecule scenario, run on localhost against a zfs-fuse pool it makes.
 # ansible-lint leaves a copy of the collection in .ansible/collections, which molecule would run instead of the checkout.
 molecule: setup
 	rm -rf $(ROOT)/.ansible/collections
