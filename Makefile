@@ -55,6 +55,7 @@ molecule: setup
 	    molecule test -- -e netboot_server_backend=$$backend || exit 1; done
 	cd roles/netboot_server && for backend in dnsmasq isc kea; do \
 	    molecule test -s systemd -- -e netboot_server_backend=$$backend || exit 1; done
+	cd roles/disk_ring && molecule test
 
 # ansible-test runs from a copy whose path is ansible_collections/labfarm/massclone, made of the
 # files git tracks or would track: what a clean clone holds.
@@ -82,6 +83,7 @@ build: setup
 	    echo "ansible-doc -t $${plugin%%:*} labfarm.massclone.$${plugin#*:}: ok"; done
 	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.mass_clone >/dev/null
 	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.netboot_server >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.disk_ring >/dev/null
 	@echo "build: labfarm-massclone-$(VERSION).tar.gz installs and its docs render"
 
 benchmark: setup
