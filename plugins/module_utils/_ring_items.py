@@ -245,6 +245,9 @@ def check_targets(targets, force):
     for name, dest in targets.items():
         if not isinstance(dest, str) or not dest.startswith("/"):
             raise RingError("item %s: dest %r must be an absolute path" % (name, dest))
+        parent = os.path.dirname(dest.rstrip("/")) or "/"
+        if not os.path.isdir(parent):
+            raise RingError("item %s: the directory of dest %s, %s, does not exist; create it first" % (name, dest, parent))
         if os.path.exists(dest) and stat.S_ISBLK(os.stat(dest).st_mode) and not force:
             why = device_in_use(dest)
             if why:

@@ -9,6 +9,7 @@ KEY = "module-test-key-0123456789"
 
 def test_bad_parameters_are_all_named_and_nothing_is_written(run_tasks, tmp_path):
     dest = tmp_path / "never.img"
+    missing_parent = tmp_path / "no" / "such" / "dir.img"
     results = run_tasks(MODULE, [
         {"mode": "receive", "session": "m", "key": "short", "listen": "nowhere",
          "chain": ["127.0.0.1:17501", "127.0.0.1:17501", "bad"],
@@ -17,8 +18,9 @@ def test_bad_parameters_are_all_named_and_nothing_is_written(run_tasks, tmp_path
          "items": [{"name": "a", "src": str(tmp_path / "missing.img")}, {"name": "b", "src": "/etc/hostname", "dest": "/tmp/x"}]},
         {"mode": "receive", "session": "m", "key": KEY, "listen": "127.0.0.1:17502", "chain": ["127.0.0.1:17502"],
          "items": [{"name": "a", "dest": str(dest)}]},
-    ])
-    first, second, third = (r["msg"] for r in results)
+        {"mode": "receive", "session": "m", "key": KEY, "listen": "127.0.0.1:17504", "items": [{"name": "a", "dest": str(missing_parent)}]},
+    ], check=True)
+    first, second, third, fourth = (r["msg"] for r in results)
     assert all(r["failed"] for r in results)
     for text in ("key must be at least 16 characters", "listen 'nowhere' is not host:port",
                  "chain entry 'bad' is not host:port", "chain lists an address twice: 127.0.0.1:17501",
@@ -29,6 +31,7 @@ def test_bad_parameters_are_all_named_and_nothing_is_written(run_tasks, tmp_path
                  "item b: dest is for receivers", "chunk_size 1000 must be a multiple of 4096"):
         assert text in second, second
     assert "chain contains this node's own listen address 127.0.0.1:17502" in third
+    assert "the directory of dest %s, %s, does not exist; create it first" % (missing_parent, missing_parent.parent) in fourth
     assert "Traceback" not in first + second + third
     assert not dest.exists()
 
