@@ -12,7 +12,8 @@ PYTHON=${PYTHON:-python3}
 # the DHCP servers, a DHCP client, TFTP and the boot loaders for the netboot job (their services do
 # not start on install here; the tests start them in network namespaces).
 packages=(git make shellcheck curl iproute2 zfs-fuse vpcs qemu-system-x86 qemu-utils
-          dnsmasq isc-dhcp-server kea-dhcp4-server udhcpc tftpd-hpa tftp-hpa pxelinux syslinux-common ipxe-qemu)
+          dnsmasq isc-dhcp-server kea-dhcp4-server udhcpc tftpd-hpa tftp-hpa pxelinux syslinux-common ipxe-qemu
+          libvirt-daemon-system libvirt-clients libvirt-dev pkg-config)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
