@@ -231,6 +231,11 @@ def check_params(params):
         raise FarmError("concurrency must be >= 1 (VMs starting at once), got %r." % params.get("concurrency"))
     if params.get("cpu_overcommit", 1.0) is None or params.get("cpu_overcommit", 1.0) <= 0:
         raise FarmError("cpu_overcommit must be > 0 (1.0: no overcommit), got %r." % params.get("cpu_overcommit"))
+    assignment = params.get("assignment")
+    if assignment is not None:
+        if not isinstance(assignment, dict) or not all(isinstance(v, str) for v in assignment.values()):
+            raise FarmError("assignment must map VM names to hypervisor names (as the placement filter computes it), "
+                            "got %r." % (assignment,))
     if params.get("first_ip"):
         try:
             first = ipaddress.ip_address(params["first_ip"])
@@ -524,9 +529,10 @@ def farm_info(lv, params, connections=None):
     records = check_hypervisors(params.get("hypervisors"))
     template = check_template(params.get("template"))
     reserve = params.get("reserve_memory_mb") or 0
+    batch = set(expand_vms(params["vms"])) if params.get("vms") else set()
     hvs = open_hypervisors(lv, records, connections)
     try:
-        hosts = [capacity(hv, set(), template, reserve) for hv in hvs]
+        hosts = [capacity(hv, batch, template, reserve) for hv in hvs]
         try:
             fits = max_items(hosts, {"memory_mb": template["memory_mb"], "vcpus": template["vcpus"]},
                              cpu_overcommit=params.get("cpu_overcommit") or 1.0)
@@ -542,6 +548,7 @@ def farm_info(lv, params, connections=None):
                 "free_memory_mb": max(0, host["memory_mb"] - host["used_memory_mb"]),
                 "free_vcpus": hv.cpus * float(params.get("cpu_overcommit") or 1.0) - host["used_vcpus"],
                 "max_vms": per_host[hv.name], "domain_types": sorted(hv.domain_types),
+                "farm_vms": sorted(batch.intersection(hv.domains)), "placement_host": host,
             })
         return {"changed": False, "hypervisors": out, "max_vms": fits["total"],
                 "template": {"memory_mb": template["memory_mb"], "vcpus": template["vcpus"]}}
@@ -597,6 +604,12 @@ class Farm:
                 if name not in batch:
                     taken.update(read_domain(dom["xml"])[2]["macs"])
         ips = ips_for(self.params.get("first_ip"), self.names)
+        all_names = list(self.names)
+        assignment = self.params.get("assignment")
+        if assignment is not None:
+            # placed elsewhere (the role's other hypervisors): not this call's business
+            self.names = [n for n in self.names if n in where or assignment.get(n) in self.by_name]
+            batch = set(self.names)
         backing = self.params.get("backing_file")
         backing_format = self.params.get("backing_format") or "qcow2"
         for name in self.names:
@@ -624,13 +637,19 @@ class Farm:
                 vm["action"] = "remove" if vm["exists"] else "none"
             return
         # MACs: existing VMs keep theirs unless the prefix changed; then deterministic from the name
-        for name in self.names:
-            vm = self.vms[name]
+        for name in all_names:      # the whole batch, so a VM's MAC does not depend on how it is split
+            vm = self.vms.get(name)
+            if vm is None:
+                taken.add(mac_for(self.mac_octets, name, taken))
+                continue
             keep = vm["mac"] if vm["exists"] and vm["mac"] and self._mac_matches_prefix(vm["mac"]) else None
             vm["want_mac"] = keep or mac_for(self.mac_octets, name, taken)
             taken.add(vm["want_mac"])
         missing = [name for name in self.names if not self.vms[name]["exists"]]
-        if missing:
+        if missing and assignment is not None:
+            for name in missing:
+                self.vms[name].update(hypervisor=assignment[name], uri=self.by_name[assignment[name]].uri)
+        elif missing:
             hosts = [capacity(hv, batch, self.template, self.params.get("reserve_memory_mb") or 0) for hv in self.hvs]
             try:
                 pairs = place(missing, hosts, policy=self.params.get("distribution") or "round_robin",

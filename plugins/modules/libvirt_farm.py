@@ -162,6 +162,14 @@ options:
         the same MAC on every run and every hypervisor. A MAC already used by another domain is skipped.
     type: str
     default: "52:54:00"
+  assignment:
+    description:
+      - A placement computed elsewhere, C({vm name: hypervisor name}), for example by the
+        P(labfarm.massclone.placement#filter) filter on the controller (the M(labfarm.massclone.libvirt_farm_info)
+        C(placement_host) records give it the capacities). The call then handles only the VMs of O(vms) assigned to
+        one of its O(hypervisors) (or already there) and places nothing itself; MACs and O(first_ip) addresses
+        still follow the whole O(vms) list. The role C(labfarm.massclone.vm_farm) runs one call per hypervisor this way.
+    type: dict
   first_ip:
     description:
       - When set, VM number i of O(vms) (from 0) gets the address O(first_ip) + i in RV(vms[].ip), to feed
@@ -385,6 +393,7 @@ def main():
             reserve_memory_mb=dict(type="int", default=0),
             mac_prefix=dict(type="str", default="52:54:00"),
             first_ip=dict(type="str"),
+            assignment=dict(type="dict"),
             state=dict(type="str", default="running", choices=["present", "running", "paused", "absent"]),
             update=dict(type="bool", default=False),
             start_rate=dict(type="float", default=0),

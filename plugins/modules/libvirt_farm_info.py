@@ -34,6 +34,11 @@ options:
     type: list
     elements: dict
     required: true
+  vms:
+    description:
+      - The farm's VM names (a noderange string or a list). Their domains count as used where they are, as
+        M(labfarm.massclone.libvirt_farm) counts them, and are listed in RV(hypervisors[].farm_vms).
+    type: raw
   template:
     description: The VM's needs; only C(memory_mb) (default 512) and C(vcpus) (default 1) count here.
     type: dict
@@ -120,6 +125,16 @@ hypervisors:
       description: The domain types it offers (kvm, qemu, test).
       type: list
       elements: str
+    farm_vms:
+      description: The VMs of O(vms) defined there.
+      type: list
+      elements: str
+    placement_host:
+      description:
+        - The host record M(labfarm.massclone.libvirt_farm) gives the placement engine for the VMs of O(vms) that
+          are missing, C({name, memory_mb, vcpus, used_memory_mb, used_vcpus}); input for the
+          P(labfarm.massclone.placement#filter) filter.
+      type: dict
 """
 
 import traceback
@@ -141,6 +156,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             hypervisors=dict(type="list", elements="dict", required=True),
+            vms=dict(type="raw"),
             template=dict(type="dict", default={}),
             cpu_overcommit=dict(type="float", default=1.0),
             reserve_memory_mb=dict(type="int", default=0),

@@ -251,3 +251,18 @@ def test_info_module_through_ansible(run_tasks, test_nodes):
     assert not result.get("failed"), result.get("msg")
     assert result["max_vms"] == 15 and not result["changed"]
     assert [h["cpus"] for h in result["hypervisors"]] == [2, 4, 2, 8]
+
+
+def test_an_assignment_split_over_calls_gives_the_same_vms_as_one_call(libvirt_mod, conns):
+    """The role's way: placement once, then one call per hypervisor with the assignment."""
+    nodes = conns.nodes
+    one = farm(libvirt_mod, conns, params(nodes, first_ip="10.97.0.11"), check=True)
+    assignment = where(one)
+    split = []
+    for node in nodes:
+        result = farm(libvirt_mod, conns, params([node], first_ip="10.97.0.11", assignment=assignment))
+        assert all(vm["hypervisor"] == node["name"] for vm in result["vms"])
+        split += result["vms"]
+    key = lambda vm: (vm["name"], vm["hypervisor"], vm["mac"], vm["ip"])  # noqa: E731
+    assert sorted(map(key, split)) == sorted(map(key, one["vms"]))
+    assert sum(len(d) for d in domains(conns).values()) == 9
