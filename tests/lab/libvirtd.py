@@ -100,7 +100,8 @@ def missing():
 
 
 class PrivateLibvirtd:
-    def __init__(self, workdir, netns=None):
+    def __init__(self, workdir, netns=None, detach=False):
+        self.detach = detach      # outlive the caller (molecule's prepare), stopped by stop_detached()
         self.workdir = os.path.abspath(str(workdir))
         self.netns = netns
         self.process = None
@@ -136,8 +137,11 @@ class PrivateLibvirtd:
         out = open(os.path.join(self.workdir, "launcher.out"), "ab")
         try:
             self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                            close_fds=True, env=dict(os.environ, LC_ALL="C", LANG="C"),
-                                            preexec_fn=lambda: _prctl(PR_SET_PDEATHSIG, signal.SIGTERM))
+                                            close_fds=True, env=dict(os.environ, LC_ALL="C", LANG="C",
+                                                                     LFVM_DETACH="1" if self.detach else ""),
+                                            start_new_session=self.detach,
+                                            preexec_fn=None if self.detach else
+                                            (lambda: _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)))
         finally:
             out.close()
         deadline = time.monotonic() + timeout
@@ -228,7 +232,8 @@ def _launch(workdir):
         os.makedirs(target, exist_ok=True)
         subprocess.run(["mount", "--bind", source, target], check=True)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if not os.environ.get("LFVM_DETACH"):
+        _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     child = os.fork()
     if child == 0:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -261,5 +266,42 @@ def _launch(workdir):
     return 0 if status == 0 else 1
 
 
+def stop_detached(workdir, timeout=10.0):
+    """Stop a libvirtd started with ``detach``: destroy its domains, SIGTERM libvirtd by PID, wait for
+    the launcher (its PID is in libvirtd.pid.launcher) to finish."""
+    lv = PrivateLibvirtd(workdir)
+    try:
+        with open(lv.pid_file + ".launcher") as handle:
+            launcher = int(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    try:
+        import libvirt  # pylint: disable=import-outside-toplevel
+        libvirt.registerErrorHandler(lambda *args: None, None)
+        conn = libvirt.open(lv.uri)
+        for dom in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+            dom.destroy()
+        conn.close()
+    except Exception:  # pylint: disable=broad-except
+        pass
+    pid = lv.libvirtd_pid()
+    if pid:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and os.path.exists("/proc/%d" % launcher):
+        time.sleep(0.1)
+
+
 if __name__ == "__main__":
+    # python3 libvirtd.py start WORKDIR [NETNS]  -> prints the URI; libvirtd keeps running
+    # python3 libvirtd.py stop WORKDIR
+    if len(sys.argv) >= 3 and sys.argv[1] == "start":
+        print(PrivateLibvirtd(sys.argv[2], netns=sys.argv[3] if len(sys.argv) > 3 else None, detach=True).start().uri)
+        sys.exit(0)
+    if len(sys.argv) >= 3 and sys.argv[1] == "stop":
+        stop_detached(sys.argv[2])
+        sys.exit(0)
     sys.exit(_launch(sys.argv[1]))
