@@ -29,6 +29,7 @@ import ipaddress
 import json
 import os
 import re
+import threading
 import xml.etree.ElementTree as ET
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common import type_name
@@ -784,9 +785,34 @@ class Farm:
         jobs = [vm for vm in (self.vms[n] for n in self.names) if vm.get("state_action")
                 and vm["action"] != "differs"]
         lv = self.lv
+        local = threading.local()
+        extra = []
+        extra_lock = threading.Lock()
+
+        def domain_of(vm):
+            """libvirtd serves one connection's calls partly in turn: with concurrency > 1 each worker
+            thread starts through a connection of its own (not for the test driver, whose state is per
+            connection, nor for connections handed in)."""
+            hv = self.by_name[vm["hypervisor"]]
+            dom = vm["dom"]["dom"]
+            if (self.params.get("concurrency") or 1) <= 1 or not hv.own_conn or hv.uri.startswith("test:"):
+                return dom
+            conns = getattr(local, "conns", None)
+            if conns is None:
+                conns = local.conns = {}
+            if hv.name not in conns:
+                try:
+                    conns[hv.name] = lv.open(hv.uri)
+                except lv.libvirtError:
+                    conns[hv.name] = None
+                with extra_lock:
+                    extra.append(conns[hv.name])
+            if conns[hv.name] is None:
+                return dom
+            return conns[hv.name].lookupByUUIDString(dom.UUIDString())
 
         def operate(vm):
-            dom = vm["dom"]["dom"]
+            dom = domain_of(vm)
             action = vm["state_action"]
             if action == "restart":
                 if dom.isActive():
@@ -816,7 +842,15 @@ class Farm:
             return
         scheduler = GradualScheduler(rate=self.params.get("start_rate") or 0, concurrency=self.params.get("concurrency") or 4,
                                      wait=False)
-        results = scheduler.run(jobs, operate, status_of, "running" if self.state == "running" else "paused")
+        try:
+            results = scheduler.run(jobs, operate, status_of, "running" if self.state == "running" else "paused")
+        finally:
+            for conn in extra:
+                if conn is not None:
+                    try:
+                        conn.close()
+                    except lv.libvirtError:
+                        pass
         failed = []
         for vm, res in zip(jobs, results):
             vm["run_state"] = res["status"]
