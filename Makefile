@@ -52,6 +52,7 @@ molecule: setup
 	cd roles/mass_clone && molecule test
 	cd roles/netboot_server && for backend in dnsmasq isc kea; do \
 	    molecule test -- -e netboot_server_backend=$$backend || exit 1; done
+	cd roles/vm_farm && molecule test
 
 # ansible-test runs from a copy whose path is ansible_collections/labfarm/massclone, made of the
 # files git tracks or would track: what a clean clone holds.
@@ -74,11 +75,12 @@ build: setup
 	ansible-galaxy collection install --force -p $(WORK)/build/collections $(WORK)/build/labfarm-massclone-$(VERSION).tar.gz
 	@set -e; for plugin in inventory:noderange filter:noderange filter:nodefold filter:placement \
 	    module:zfs_clone module:gns3_project_reset module:gns3_project_info module:gns3_server \
-	    module:netboot_config; do \
+	    module:netboot_config module:libvirt_farm module:libvirt_farm_info; do \
 	    ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t $${plugin%%:*} labfarm.massclone.$${plugin#*:} >/dev/null; \
 	    echo "ansible-doc -t $${plugin%%:*} labfarm.massclone.$${plugin#*:}: ok"; done
 	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.mass_clone >/dev/null
 	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.netboot_server >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.vm_farm >/dev/null
 	@echo "build: labfarm-massclone-$(VERSION).tar.gz installs and its docs render"
 
 benchmark: setup
@@ -86,6 +88,7 @@ benchmark: setup
 	python benchmarks/inventory.py
 	python benchmarks/mass_clone.py
 	python benchmarks/netboot.py
+	python benchmarks/vm_farm.py
 
 clean:
 	rm -rf $(WORK) tests/output .ansible
