@@ -164,7 +164,7 @@ options:
     default: "52:54:00"
   assignment:
     description:
-      - A placement computed elsewhere, C({vm name: hypervisor name}), for example by the
+      - A placement computed elsewhere, a mapping of VM names to hypervisor names, for example by the
         P(labfarm.massclone.placement#filter) filter on the controller (the M(labfarm.massclone.libvirt_farm_info)
         C(placement_host) records give it the capacities). The call then handles only the VMs of O(vms) assigned to
         one of its O(hypervisors) (or already there) and places nothing itself; MACs and O(first_ip) addresses
