@@ -109,7 +109,7 @@ class GradualScheduler:
                 while status != target:
                     if self.clock() >= deadline:
                         raise WaitTimeout("still %s %.0f s after the request (wait_timeout is %.0f s)"
-                                        % (status or "in no known status", self.clock() - begin, self.wait_timeout))
+                                          % (status or "in no known status", self.clock() - begin, self.wait_timeout))
                     self.sleep(self.poll_interval)
                     status = status_of(item)
             elif status is None:

@@ -270,8 +270,8 @@ def ips_for(first_ip, names):
 # -- domain XML ---------------------------------------------------------------
 
 def wanted_spec(template, name, mac, overlay, backing_file, backing_format, domain_type):
-    spec = dict((k, template[k]) for k in ("memory_mb", "vcpus", "network", "bridge", "nic_model", "machine", "arch",
-                                            "boot", "extra_xml", "disk_gb"))
+    keys = ("memory_mb", "vcpus", "network", "bridge", "nic_model", "machine", "arch", "boot", "extra_xml", "disk_gb")
+    spec = dict((k, template[k]) for k in keys)
     spec.update(mac=mac if (template["network"] or template["bridge"]) else None, overlay=overlay,
                 backing_file=backing_file, backing_format=backing_format, domain_type=domain_type)
     if not spec["network"] and not spec["bridge"]:
@@ -971,4 +971,3 @@ class Farm:
             "placement": [{"hypervisor": hv.name, "vms": counts[hv.name]} for hv in self.hvs],
             "diff": {"before": {"vms": before}, "after": {"vms": after}},
         }
-

@@ -37,10 +37,14 @@ requirements:
   - libvirt-python (on the host that runs the module; for C(qemu:///system) that is the hypervisor)
 attributes:
   check_mode:
-    description: Connects, reads capacity and domains, places the VMs and reports what would be created, updated, started or removed; changes nothing (a transient storage pool may exist during the call to look for overlays).
+    description:
+      - Connects, reads capacity and domains, places the VMs and reports what would be created, updated, started or
+        removed; changes nothing.
     support: full
   diff_mode:
-    description: Reports per VM that changes its hypervisor, state, memory, vCPUs and MAC before and after, and for a differing domain each differing key with its current and wanted value.
+    description:
+      - Reports per VM that changes its hypervisor, state, memory, vCPUs and MAC before and after, and for a
+        differing domain each differing key with its current and wanted value.
     support: full
 options:
   vms:

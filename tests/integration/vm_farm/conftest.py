@@ -22,7 +22,6 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: a long integration test (a real libvirtd and QEMU); make integration runs it too")
 
 
-
 @pytest.fixture
 def libvirt_mod():
     try:

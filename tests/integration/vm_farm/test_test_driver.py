@@ -263,6 +263,8 @@ def test_an_assignment_split_over_calls_gives_the_same_vms_as_one_call(libvirt_m
         result = farm(libvirt_mod, conns, params([node], first_ip="10.97.0.11", assignment=assignment))
         assert all(vm["hypervisor"] == node["name"] for vm in result["vms"])
         split += result["vms"]
-    key = lambda vm: (vm["name"], vm["hypervisor"], vm["mac"], vm["ip"])  # noqa: E731
+
+    def key(vm):
+        return (vm["name"], vm["hypervisor"], vm["mac"], vm["ip"])
     assert sorted(map(key, split)) == sorted(map(key, one["vms"]))
     assert sum(len(d) for d in domains(conns).values()) == 9
