@@ -450,12 +450,13 @@ class Hypervisor:
         except self.lv.libvirtError as exc:
             raise self.error("storage pool for pool_dir %s" % self.pool_dir, exc)
 
-    def overlay(self, name):
+    def overlay(self, name, pool=None):
         """(volume or None, its backing path) of ``name``'s overlay in the pool."""
-        if self.pool is None:
+        pool = pool or self.pool
+        if pool is None:
             return None, None
         try:
-            vol = self.pool.storageVolLookupByName(name)
+            vol = pool.storageVolLookupByName(name)
         except self.lv.libvirtError:
             return None, None
         backing = ET.fromstring(vol.XMLDesc(0)).findtext("backingStore/path")
@@ -576,6 +577,41 @@ class Farm:
         self.vms = {}
         self.created_domains = []
         self.created_overlays = []
+        self._local = threading.local()
+        self._extra_conns = []
+        self._extra_lock = threading.Lock()
+
+    def _parallel(self, hv):
+        """Whether worker threads get connections of their own to ``hv``: libvirtd serves one connection's
+        calls partly in turn. Not for the test driver (its state is per connection) nor for connections
+        handed in."""
+        return (self.params.get("concurrency") or 1) > 1 and hv.own_conn and not hv.uri.startswith("test:")
+
+    def _conn(self, hv):
+        """(connection, overlay pool) to use for ``hv`` in this thread."""
+        if threading.current_thread() is threading.main_thread() or not self._parallel(hv):
+            return hv.conn, hv.pool
+        conns = getattr(self._local, "conns", None)
+        if conns is None:
+            conns = self._local.conns = {}
+        if hv.name not in conns:
+            try:
+                conn = self.lv.open(hv.uri)
+                pool = conn.storagePoolLookupByName(hv.pool.name()) if hv.pool is not None else None
+                conns[hv.name] = (conn, pool)
+                with self._extra_lock:
+                    self._extra_conns.append(conn)
+            except self.lv.libvirtError:
+                conns[hv.name] = (hv.conn, hv.pool)
+        return conns[hv.name]
+
+    def _close_extra(self):
+        for conn in self._extra_conns:
+            try:
+                conn.close()
+            except self.lv.libvirtError:
+                pass
+        self._extra_conns = []
 
     # -- plan --
     def run(self):
@@ -587,6 +623,7 @@ class Farm:
                 self.apply()
             return self.result()
         finally:
+            self._close_extra()
             for hv in self.hvs:
                 hv.close()
 
@@ -707,8 +744,7 @@ class Farm:
             if hv.name in need_pool:
                 hv.find_pool(make=True)
         try:
-            for vm in todo:
-                self._define(vm)
+            self._define_all(todo)
         except FarmError as exc:
             rolled = self._rollback() if self.params.get("rollback", True) else []
             raise FarmError("%s%s" % (exc.msg, "; rolled back: %s" % ", ".join(rolled) if rolled else
@@ -716,11 +752,46 @@ class Farm:
                             vms=self._vm_results(), rolled_back=rolled)
         self._states()
 
+    def _define_all(self, todo):
+        """Overlays and domains, ``concurrency`` at a time; the first failure is raised once all are done."""
+        workers = min(self.params.get("concurrency") or 1, len(todo))
+        if workers <= 1 or not any(self._parallel(hv) for hv in self.hvs):
+            for vm in todo:
+                self._define(vm)
+            return
+        queue = list(reversed(todo))
+        errors = []
+        lock = threading.Lock()
+
+        def worker():
+            while True:
+                with lock:
+                    if not queue or errors:
+                        return
+                    vm = queue.pop()
+                try:
+                    self._define(vm)
+                except FarmError as exc:
+                    with lock:
+                        errors.append(exc)
+                except Exception as exc:  # pylint: disable=broad-except
+                    with lock:
+                        errors.append(FarmError("%s: %s: %s" % (vm["name"], type(exc).__name__, exc)))
+
+        threads = [threading.Thread(target=worker) for dummy in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
     def _define(self, vm):
         hv = self.by_name[vm["hypervisor"]]
+        conn, pool = self._conn(hv)
         spec = vm["want"]
         name = vm["name"]
-        vol, backing = hv.overlay(os.path.basename(spec["overlay"]))
+        vol, backing = hv.overlay(os.path.basename(spec["overlay"]), pool)
         created = vm.get("overlay_created", False)
         if vol is not None and backing != spec["backing_file"]:
             if vm["action"] == "update" and created:
@@ -737,7 +808,7 @@ class Farm:
                    % (_xml_escape(os.path.basename(spec["overlay"])), size, _xml_escape(spec["backing_file"]),
                       spec["backing_format"]))
             try:
-                hv.pool.createXML(xml, 0)
+                pool.createXML(xml, 0)
             except self.lv.libvirtError as exc:
                 raise FarmError("%s: creating overlay %s on %s failed: %s" % (name, spec["overlay"], hv.name, _lv_message(exc)))
             self.created_overlays.append((hv, os.path.basename(spec["overlay"])))
@@ -745,7 +816,7 @@ class Farm:
             vm["overlay_made"] = True
         xml = render_xml(name, spec, uuid=vm.get("uuid"), overlay_created=created)
         try:
-            dom = hv.conn.defineXML(xml)
+            dom = conn.defineXML(xml)
         except self.lv.libvirtError as exc:
             raise FarmError("%s: libvirt refused the domain on %s: %s" % (name, hv.name, _lv_message(exc)))
         if vm["action"] == "create":
@@ -785,31 +856,11 @@ class Farm:
         jobs = [vm for vm in (self.vms[n] for n in self.names) if vm.get("state_action")
                 and vm["action"] != "differs"]
         lv = self.lv
-        local = threading.local()
-        extra = []
-        extra_lock = threading.Lock()
-
         def domain_of(vm):
-            """libvirtd serves one connection's calls partly in turn: with concurrency > 1 each worker
-            thread starts through a connection of its own (not for the test driver, whose state is per
-            connection, nor for connections handed in)."""
             hv = self.by_name[vm["hypervisor"]]
             dom = vm["dom"]["dom"]
-            if (self.params.get("concurrency") or 1) <= 1 or not hv.own_conn or hv.uri.startswith("test:"):
-                return dom
-            conns = getattr(local, "conns", None)
-            if conns is None:
-                conns = local.conns = {}
-            if hv.name not in conns:
-                try:
-                    conns[hv.name] = lv.open(hv.uri)
-                except lv.libvirtError:
-                    conns[hv.name] = None
-                with extra_lock:
-                    extra.append(conns[hv.name])
-            if conns[hv.name] is None:
-                return dom
-            return conns[hv.name].lookupByUUIDString(dom.UUIDString())
+            conn = self._conn(hv)[0]
+            return dom if conn is hv.conn else conn.lookupByUUIDString(dom.UUIDString())
 
         def operate(vm):
             dom = domain_of(vm)
@@ -842,15 +893,7 @@ class Farm:
             return
         scheduler = GradualScheduler(rate=self.params.get("start_rate") or 0, concurrency=self.params.get("concurrency") or 4,
                                      wait=False)
-        try:
-            results = scheduler.run(jobs, operate, status_of, "running" if self.state == "running" else "paused")
-        finally:
-            for conn in extra:
-                if conn is not None:
-                    try:
-                        conn.close()
-                    except lv.libvirtError:
-                        pass
+        results = scheduler.run(jobs, operate, status_of, "running" if self.state == "running" else "paused")
         failed = []
         for vm, res in zip(jobs, results):
             vm["run_state"] = res["status"]

@@ -189,3 +189,24 @@ def test_a_farm_vm_pxe_boots_and_gets_its_reserved_address_from_netboot_server(r
         hosts = handle.read()
     second = out["farm"]["vms"][1]
     assert second["mac"] in hosts and "10.97.%d.102" % lab["n"] in hosts, hosts
+
+
+@pytest.mark.slow
+def test_a_refused_domain_rolls_back_every_overlay_and_domain_of_the_call(real_lab, run_tasks):
+    """Definitions run in parallel worker threads here (own connections): the rollback still finds all."""
+    import libvirt  # pylint: disable=import-outside-toplevel
+    lab = real_lab
+    pool = lab["pool"] + "-rollback"
+    bad = farm_args(lab, "lfvmx[1-6]", state="running", concurrency=3,
+                    template={"memory_mb": 32, "vcpus": 1, "domain_type": "qemu",
+                              "extra_xml": "<devices><disk type='file' device='disk'><source file='/nonexistent'/>"
+                                           "<target dev='vda' bus='virtio'/></disk></devices>"})
+    bad["hypervisors"] = [dict(bad["hypervisors"][0], pool_dir=pool)]
+    result = run_tasks(MODULE, [bad])[0]
+    assert result.get("failed") and "refused the domain" in result["msg"] and "rolled back" in result["msg"], result
+    conn = libvirt.open(lab["lv"].uri)
+    try:
+        assert not [d.name() for d in conn.listAllDomains() if d.name().startswith("lfvmx")]
+    finally:
+        conn.close()
+    assert os.listdir(pool) == []
