@@ -853,8 +853,8 @@ class Farm:
         return rolled
 
     def _states(self):
-        jobs = [vm for vm in (self.vms[n] for n in self.names) if vm.get("state_action")
-                and vm["action"] != "differs"]
+        # a domain that differs (and is not updated) still gets the run state asked for
+        jobs = [vm for vm in (self.vms[n] for n in self.names) if vm.get("state_action")]
         lv = self.lv
         def domain_of(vm):
             hv = self.by_name[vm["hypervisor"]]
@@ -966,13 +966,11 @@ class Farm:
             actions = {"create": "created", "update": "updated", "keep": "unchanged", "differs": "differs"}
             out.append({"name": name, "hypervisor": vm["hypervisor"], "uri": vm["uri"], "mac": mac, "ip": vm["ip"],
                         "overlay": overlay, "uuid": vm["uuid"], "state": state, "action": actions.get(vm["action"]),
-                        "started": vm.get("state_action") if vm["action"] != "differs" else None,
+                        "started": vm.get("state_action"),
                         "differs": vm["differs"]})
         return out
 
     def _target_state(self, vm):
-        if vm["action"] == "differs":
-            return vm["state_before"]
         if self.state in ("running", "paused"):
             return self.state
         return "shutoff" if vm["action"] == "create" else vm["state_before"]

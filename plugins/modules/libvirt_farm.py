@@ -23,7 +23,8 @@ description:
     they are. When the VMs do not fit, the module fails with the placement's figures before anything is created.
   - Idempotent. A domain made by this module records the spec it was made from in its metadata. A rerun leaves
     matching domains as they are; a domain that differs (memory, vCPUs, MAC, NIC, boot order, backing file...)
-    is reported in RV(differs) and in the diff, and changed only with O(update=true).
+    is reported in RV(differs) and in the diff, and redefined only with O(update=true) (its run state still
+    follows O(state)).
   - Overlays are libvirt storage volumes in O(hypervisors[].pool_dir) (an existing pool on that directory, or a
     pool made for the call and removed after it), so remote URIs such as C(qemu+ssh://) work.
   - All or nothing for definitions. When an overlay or a domain cannot be created, what this call created is

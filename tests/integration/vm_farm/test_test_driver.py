@@ -268,3 +268,14 @@ def test_an_assignment_split_over_calls_gives_the_same_vms_as_one_call(libvirt_m
         return (vm["name"], vm["hypervisor"], vm["mac"], vm["ip"])
     assert sorted(map(key, split)) == sorted(map(key, one["vms"]))
     assert sum(len(d) for d in domains(conns).values()) == 9
+
+
+def test_a_differing_domain_is_not_redefined_but_gets_the_run_state(libvirt_mod, conns):
+    nodes = conns.nodes
+    farm(libvirt_mod, conns, params(nodes, vms="lfvm01", state="present"))
+    hv = conns[where(farm(libvirt_mod, conns, params(nodes, vms="lfvm01", state="present")))["lfvm01"]]
+    assert hv.lookupByName("lfvm01").state()[0] == libvirt_mod.VIR_DOMAIN_SHUTOFF
+    result = farm(libvirt_mod, conns, params(nodes, vms="lfvm01", template=dict(TEMPLATE, vcpus=2)))
+    assert result["differs"] == ["lfvm01"] and result["started"] == ["lfvm01"] and result["changed"]
+    dom = hv.lookupByName("lfvm01")
+    assert dom.state()[0] == libvirt_mod.VIR_DOMAIN_RUNNING and dom.info()[3] == 1
