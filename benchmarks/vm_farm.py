@@ -163,6 +163,7 @@ def main():
         os.makedirs(pool)
         warm_up(lv)
         mod_times, loop_times, loop_full_times = [], [], []
+
         def module_round():
             mod_times.append(module_run(lv, backing, pool, work, "running"))
             assert running(lv) == NVMS and len(os.listdir(pool)) == NVMS

@@ -856,6 +856,7 @@ class Farm:
         # a domain that differs (and is not updated) still gets the run state asked for
         jobs = [vm for vm in (self.vms[n] for n in self.names) if vm.get("state_action")]
         lv = self.lv
+
         def domain_of(vm):
             hv = self.by_name[vm["hypervisor"]]
             dom = vm["dom"]["dom"]
