@@ -279,3 +279,14 @@ def test_a_differing_domain_is_not_redefined_but_gets_the_run_state(libvirt_mod,
     assert result["differs"] == ["lfvm01"] and result["started"] == ["lfvm01"] and result["changed"]
     dom = hv.lookupByName("lfvm01")
     assert dom.state()[0] == libvirt_mod.VIR_DOMAIN_RUNNING and dom.info()[3] == 1
+
+
+def test_start_rate_paces_the_starts(libvirt_mod, conns):
+    """5 starts at 10 per second take at least 0.4 s between the first and the last (a lower bound only)."""
+    import time  # pylint: disable=import-outside-toplevel
+    nodes = conns.nodes
+    farm(libvirt_mod, conns, params(nodes, vms="lfvm[1-5]", state="present"))
+    begin = time.monotonic()
+    result = farm(libvirt_mod, conns, params(nodes, vms="lfvm[1-5]", start_rate=10, concurrency=2))
+    assert sorted(result["started"]) == ["lfvm%d" % i for i in range(1, 6)]
+    assert time.monotonic() - begin >= 0.4
