@@ -34,7 +34,8 @@ from lab.libvirtd import PrivateLibvirtd, missing  # noqa: E402  pylint: disable
 NVMS = 50
 TARGET = 0.7
 ROUNDS = int(os.environ.get("LFVM_BENCH_ROUNDS", "3"))
-TEMPLATE = {"memory_mb": 32, "vcpus": 1, "domain_type": "qemu"}
+DOMAIN_TYPE = os.environ.get("LFVM_BENCH_DOMAIN_TYPE", "qemu")   # qemu: TCG; kvm where /dev/kvm works
+TEMPLATE = {"memory_mb": 32, "vcpus": 1, "domain_type": DOMAIN_TYPE}
 CONCURRENCY = int(os.environ.get("LFVM_BENCH_CONCURRENCY", "8"))
 
 
@@ -81,7 +82,8 @@ def loop_xml(pool, backing):
     for name in names():
         mac = mac_for(octets, name, taken)
         taken.add(mac)
-        spec = wanted_spec(template, name, mac, os.path.join(pool, "%s-loop.qcow2" % name), backing, "qcow2", "qemu")
+        spec = wanted_spec(template, name, mac, os.path.join(pool, "%s-loop.qcow2" % name), backing, "qcow2",
+                           DOMAIN_TYPE)
         xmls[name] = render_xml(name, spec)
     return xmls
 
@@ -127,7 +129,7 @@ def warm_up(lv):
     import libvirt  # pylint: disable=import-outside-toplevel
     conn = libvirt.open(lv.uri)
     try:
-        dom = conn.defineXML("<domain type='qemu'><name>lfvmbwarm</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>"
+        dom = conn.defineXML("<domain type='" + DOMAIN_TYPE + "'><name>lfvmbwarm</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>"
                              "<os><type arch='x86_64'>hvm</type></os><devices><memballoon model='none'/></devices>"
                              "</domain>")
         dom.create()
@@ -183,7 +185,8 @@ def main():
                 step()
         mod, loop, loop_full = min(mod_times), min(loop_times), min(loop_full_times)
         ratio = mod / loop
-        print("%d tiny VMs (32 MiB, TCG) defined and started on a private libvirtd, best of %d:" % (NVMS, ROUNDS))
+        print("%d tiny VMs (32 MiB, domain type %s) defined and started on a private libvirtd, best of %d:"
+              % (NVMS, DOMAIN_TYPE, ROUNDS))
         print("  libvirt_farm (ansible-playbook, overlays included, concurrency %d): %6.2f s" % (CONCURRENCY, mod))
         print("  virsh define + virsh start loop (overlays made before):          %6.2f s" % loop)
         print("  qemu-img create + virsh define + virsh start loop:               %6.2f s" % loop_full)
