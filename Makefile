@@ -56,6 +56,7 @@ molecule: setup
 	cd roles/netboot_server && for backend in dnsmasq isc kea; do \
 	    molecule test -s systemd -- -e netboot_server_backend=$$backend || exit 1; done
 	cd roles/disk_ring && molecule test
+	cd roles/vm_farm && molecule test
 
 # ansible-test runs from a copy whose path is ansible_collections/labfarm/massclone, made of the
 # files git tracks or would track: what a clean clone holds.
@@ -78,12 +79,13 @@ build: setup
 	ansible-galaxy collection install --force -p $(WORK)/build/collections $(WORK)/build/labfarm-massclone-$(VERSION).tar.gz
 	@set -e; for plugin in inventory:noderange filter:noderange filter:nodefold filter:placement \
 	    module:zfs_clone module:gns3_project_reset module:gns3_project_info module:gns3_server \
-	    module:netboot_config module:kea_command module:ring_copy; do \
+	    module:netboot_config module:kea_command module:ring_copy module:libvirt_farm module:libvirt_farm_info; do \
 	    ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t $${plugin%%:*} labfarm.massclone.$${plugin#*:} >/dev/null; \
 	    echo "ansible-doc -t $${plugin%%:*} labfarm.massclone.$${plugin#*:}: ok"; done
 	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.mass_clone >/dev/null
 	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.netboot_server >/dev/null
 	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.disk_ring >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.vm_farm >/dev/null
 	@echo "build: labfarm-massclone-$(VERSION).tar.gz installs and its docs render"
 
 benchmark: setup
@@ -92,6 +94,7 @@ benchmark: setup
 	python benchmarks/mass_clone.py
 	python benchmarks/netboot.py
 	python benchmarks/ring.py
+	python benchmarks/vm_farm.py
 
 clean:
 	rm -rf $(WORK) tests/output .ansible

@@ -1,0 +1,428 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: libvirt_farm
+short_description: Deploy a batch of VMs on qcow2 overlays of one backing file over several libvirt hypervisors
+version_added: 0.1.0
+description:
+  - Places a batch of VMs named by a range (C(lab[001-100])) on several hypervisors by capacity, creates one
+    qcow2 overlay per VM on one backing file, defines the domains with deterministic MAC addresses and starts
+    them gradually, in one call. What vm5k does on Grid'5000, idempotent and capacity-aware.
+  - Capacity of a hypervisor is read from libvirt - the node's memory (minus O(reserve_memory_mb)) and CPUs
+    (times O(cpu_overcommit)), minus what running domains outside the batch use and what the batch's domains
+    already there use. The collection's placement engine distributes the missing VMs; VMs that exist stay where
+    they are. When the VMs do not fit, the module fails with the placement's figures before anything is created.
+  - Idempotent. A domain made by this module records the spec it was made from in its metadata. A rerun leaves
+    matching domains as they are; a domain that differs (memory, vCPUs, MAC, NIC, boot order, backing file...)
+    is reported in RV(differs) and in the diff, and redefined only with O(update=true) (its run state still
+    follows O(state)).
+  - Overlays are libvirt storage volumes in O(hypervisors[].pool_dir) (an existing pool on that directory, or a
+    pool made for the call and removed after it), so remote URIs such as C(qemu+ssh://) work.
+  - All or nothing for definitions. When an overlay or a domain cannot be created, what this call created is
+    removed again (O(rollback)). A VM that fails to start stays defined and is named in the error; a rerun starts it.
+  - With O(state=absent) the domains of the batch are destroyed and undefined and the overlays this module made
+    are deleted. The backing file, overlays it did not make and other domains are never touched. A domain of
+    the batch's names that this module did not make is an error, raised before anything changes.
+author:
+  - labfarm.massclone contributors (!UNKNOWN)
+requirements:
+  - libvirt-python (on the host that runs the module; for C(qemu:///system) that is the hypervisor)
+attributes:
+  check_mode:
+    description:
+      - Connects, reads capacity and domains, places the VMs and reports what would be created, updated, started or
+        removed; changes nothing.
+    support: full
+  diff_mode:
+    description:
+      - Reports per VM that changes its hypervisor, state, memory, vCPUs and MAC before and after, and for a
+        differing domain each differing key with its current and wanted value.
+    support: full
+options:
+  vms:
+    description:
+      - The VM (domain) names. One string is a range expression of the collection's noderange grammar, for
+        example C(lfvm[001-050]) or C(lab[01-40],-lab13); a list is taken literally.
+      - The name also names the overlay, C(<pool_dir>/<name>.qcow2).
+    type: raw
+    required: true
+  template:
+    description: What every VM gets.
+    type: dict
+    default: {}
+    suboptions:
+      memory_mb:
+        description: Memory of each VM in MiB.
+        type: int
+        default: 512
+      vcpus:
+        description: vCPUs of each VM.
+        type: int
+        default: 1
+      disk_gb:
+        description: Virtual size of each overlay in GiB; by default the backing file's size.
+        type: int
+      network:
+        description: The libvirt network of the VM's NIC. Mutually exclusive with O(template.bridge).
+        type: str
+      bridge:
+        description: The host bridge of the VM's NIC. Without O(template.network) and O(template.bridge) the VM has no NIC.
+        type: str
+      nic_model:
+        description: The NIC model.
+        type: str
+        default: virtio
+      machine:
+        description: The machine type, for example C(pc) or C(q35); by default the hypervisor's.
+        type: str
+      arch:
+        description: The guest architecture.
+        type: str
+        default: x86_64
+      domain_type:
+        description:
+          - The libvirt domain type. V(auto) takes C(kvm) when the hypervisor offers it, else C(qemu) (TCG).
+          - V(test) is for libvirt's test driver.
+        type: str
+        choices: [auto, kvm, qemu, test]
+        default: auto
+      boot:
+        description: Boot devices in order; V(network) first boots from PXE (see M(labfarm.massclone.netboot_config)).
+        type: list
+        elements: str
+        default: [hd]
+      extra_xml:
+        description:
+          - XML elements added to each domain. Children of a C(<devices>) element go into the domain's
+            C(<devices>); other elements into C(<domain>). For example C(<devices><serial type='pty'/></devices>).
+        type: str
+  backing_file:
+    description:
+      - Absolute path of the image the overlays are made on, the same on every hypervisor. Never modified or removed.
+      - Required unless O(state=absent).
+    type: path
+  backing_format:
+    description: Format of the backing file.
+    type: str
+    choices: [qcow2, raw]
+    default: qcow2
+  hypervisors:
+    description: The hypervisors, in order (placement ties go to the first).
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: A unique name, reported with each VM.
+        type: str
+        required: true
+      uri:
+        description: The libvirt URI, for example C(qemu:///system) or C(qemu+ssh://root@hv1/system).
+        type: str
+        required: true
+      pool_dir:
+        description: Absolute directory on the hypervisor for the overlays.
+        type: str
+        required: true
+      memory_mb:
+        description: Memory the farm may use there in MiB, instead of what libvirt reports minus O(reserve_memory_mb).
+        type: int
+      vcpus:
+        description: CPUs instead of what libvirt reports.
+        type: int
+      max_vms:
+        description: At most this many VMs of the batch there.
+        type: int
+      weight:
+        description: Share for O(distribution=weighted), instead of capacity.
+        type: float
+  distribution:
+    description:
+      - How the missing VMs are spread, by the collection's placement engine (see docs/placement.md).
+      - V(round_robin) interleaves; V(even) gives each hypervisor the same number (contiguous blocks);
+        V(concentrated) fills the first, then the next; V(weighted) shares by capacity or O(hypervisors[].weight).
+    type: str
+    choices: [round_robin, even, concentrated, weighted]
+    default: round_robin
+  cpu_overcommit:
+    description: vCPUs a hypervisor may give per CPU.
+    type: float
+    default: 1.0
+  reserve_memory_mb:
+    description: Memory of each hypervisor kept for the host, not given to VMs.
+    type: int
+    default: 0
+  mac_prefix:
+    description:
+      - First 1 to 5 octets of every VM's MAC; the rest is derived from the VM name (SHA-256), so a VM gets
+        the same MAC on every run and every hypervisor. A MAC already used by another domain is skipped.
+    type: str
+    default: "52:54:00"
+  assignment:
+    description:
+      - A placement computed elsewhere, a mapping of VM names to hypervisor names, for example by the
+        P(labfarm.massclone.placement#filter) filter on the controller (the M(labfarm.massclone.libvirt_farm_info)
+        C(placement_host) records give it the capacities). The call then handles only the VMs of O(vms) assigned to
+        one of its O(hypervisors) (or already there) and places nothing itself; MACs and O(first_ip) addresses
+        still follow the whole O(vms) list. The role C(labfarm.massclone.vm_farm) runs one call per hypervisor this way.
+    type: dict
+  first_ip:
+    description:
+      - When set, VM number i of O(vms) (from 0) gets the address O(first_ip) + i in RV(vms[].ip), to feed
+        DHCP reservations (M(labfarm.massclone.netboot_config)) and an inventory. Nothing is configured from it here.
+    type: str
+  state:
+    description:
+      - V(present) defines the domains (and their overlays) and leaves their run state as it is.
+      - V(running) also starts them (resumes paused ones); V(paused) starts them paused (suspends running ones).
+      - V(absent) destroys and undefines them and deletes the overlays this module made.
+    type: str
+    choices: [present, running, paused, absent]
+    default: running
+  update:
+    description:
+      - Redefine domains that differ from the template (same UUID). A running domain is restarted with the new
+        definition when O(state) is V(running) or V(paused). An overlay whose backing file changed is made again
+        (its content is lost) when this module made it.
+    type: bool
+    default: false
+  start_rate:
+    description: At most this many VM starts per second over the whole batch; V(0) does not pace.
+    type: float
+    default: 0
+  concurrency:
+    description: At most this many VMs starting at the same time.
+    type: int
+    default: 4
+  rollback:
+    description: When creating an overlay or a domain fails, remove what this call created.
+    type: bool
+    default: true
+notes:
+  - Capacity counts running domains outside the batch (defined but stopped ones are not counted) and every
+    domain of the batch. VMs are never migrated; a VM missing from the batch is placed in what is left.
+  - The module runs where libvirt-python is; with C(qemu+ssh://) URIs that can be the controller (delegate_to).
+seealso:
+  - module: labfarm.massclone.libvirt_farm_info
+  - module: labfarm.massclone.netboot_config
+"""
+
+EXAMPLES = r"""
+- name: Fifty tiny VMs over two hypervisors, started 5 per second
+  labfarm.massclone.libvirt_farm:
+    vms: lab[001-050]
+    template:
+      memory_mb: 256
+      vcpus: 1
+      bridge: br0
+      boot: [network, hd]
+    backing_file: /var/lib/libvirt/images/debian-12.qcow2
+    hypervisors:
+      - {name: hv1, uri: "qemu+ssh://root@hv1/system", pool_dir: /var/lib/libvirt/images/lab}
+      - {name: hv2, uri: "qemu+ssh://root@hv2/system", pool_dir: /var/lib/libvirt/images/lab}
+    distribution: even
+    mac_prefix: "52:54:00:4c"
+    first_ip: 10.20.0.11
+    start_rate: 5
+  delegate_to: localhost
+  register: farm
+
+- name: DHCP reservations for the farm
+  labfarm.massclone.netboot_config:
+    backend: dnsmasq
+    dest: /etc/labfarm-netboot/dnsmasq.conf
+    hosts: "{{ farm.vms | map('dict2items') | map('selectattr', 'key', 'in', ['name', 'mac', 'ip']) | map('items2dict') | list }}"
+    subnets:
+      - {network: 10.20.0.0/24, gateway: 10.20.0.1}
+
+- name: Remove the farm (never the backing file)
+  labfarm.massclone.libvirt_farm:
+    vms: lab[001-050]
+    hypervisors:
+      - {name: hv1, uri: "qemu+ssh://root@hv1/system", pool_dir: /var/lib/libvirt/images/lab}
+      - {name: hv2, uri: "qemu+ssh://root@hv2/system", pool_dir: /var/lib/libvirt/images/lab}
+    state: absent
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+vms:
+  description: One entry per VM of O(vms), in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The domain name.
+      type: str
+      sample: lab001
+    hypervisor:
+      description: The hypervisor it is (or would be) on; null when absent and not placed.
+      type: str
+      sample: hv1
+    uri:
+      description: That hypervisor's URI.
+      type: str
+      sample: qemu+ssh://root@hv1/system
+    mac:
+      description: The MAC of its NIC (null without a NIC).
+      type: str
+      sample: "52:54:00:4c:9a:0e"
+    ip:
+      description: Its address from O(first_ip), or null.
+      type: str
+      sample: 10.20.0.11
+    overlay:
+      description: The overlay's path on the hypervisor.
+      type: str
+      sample: /var/lib/libvirt/images/lab/lab001.qcow2
+    uuid:
+      description: The domain's UUID (null when not created yet).
+      type: str
+      sample: 7f1c3e0e-5a43-4ab4-9f57-5dd0c5a4f0a1
+    state:
+      description: Its libvirt state after the call (in check mode, the state it would have) - running, paused, shutoff, absent...
+      type: str
+      sample: running
+    action:
+      description: V(created), V(updated), V(unchanged), V(differs) (not updated without O(update)), V(removed) or V(none).
+      type: str
+      sample: created
+    started:
+      description: What was done to its run state - V(start), V(resume), V(suspend), V(restart) - or null.
+      type: str
+      sample: start
+    differs:
+      description: The template keys in which the domain differs.
+      type: list
+      elements: str
+      sample: []
+created:
+  description: VMs created (in check mode, that would be).
+  returned: always
+  type: list
+  elements: str
+updated:
+  description: VMs redefined with O(update).
+  returned: always
+  type: list
+  elements: str
+differs:
+  description: VMs that differ from the template and were left as they are.
+  returned: always
+  type: list
+  elements: str
+started:
+  description: VMs whose run state was changed.
+  returned: always
+  type: list
+  elements: str
+removed:
+  description: VMs removed with O(state=absent).
+  returned: always
+  type: list
+  elements: str
+placement:
+  description: How many VMs of the batch each hypervisor holds after the call.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{hypervisor: hv1, vms: 25}, {hypervisor: hv2, vms: 25}]
+capacity:
+  description: The hypervisors' capacity records given to the placement engine.
+  returned: when the VMs do not fit
+  type: list
+  elements: dict
+rolled_back:
+  description: What the rollback removed after a failed creation.
+  returned: when a creation failed
+  type: list
+  elements: str
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.labfarm.massclone.plugins.module_utils.libvirt_farm import Farm, FarmError
+
+try:
+    import libvirt
+except ImportError:
+    libvirt = None
+    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
+else:
+    LIBVIRT_IMPORT_ERROR = None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            vms=dict(type="raw", required=True),
+            template=dict(type="dict", default={}, options=dict(
+                memory_mb=dict(type="int", default=512),
+                vcpus=dict(type="int", default=1),
+                disk_gb=dict(type="int"),
+                network=dict(type="str"),
+                bridge=dict(type="str"),
+                nic_model=dict(type="str", default="virtio"),
+                machine=dict(type="str"),
+                arch=dict(type="str", default="x86_64"),
+                domain_type=dict(type="str", default="auto", choices=["auto", "kvm", "qemu", "test"]),
+                boot=dict(type="list", elements="str", default=["hd"]),
+                extra_xml=dict(type="str"),
+            )),
+            backing_file=dict(type="path"),
+            backing_format=dict(type="str", default="qcow2", choices=["qcow2", "raw"]),
+            hypervisors=dict(type="list", elements="dict", required=True, options=dict(
+                name=dict(type="str", required=True),
+                uri=dict(type="str", required=True),
+                pool_dir=dict(type="str", required=True),
+                memory_mb=dict(type="int"),
+                vcpus=dict(type="int"),
+                max_vms=dict(type="int"),
+                weight=dict(type="float"),
+            )),
+            distribution=dict(type="str", default="round_robin",
+                              choices=["round_robin", "even", "concentrated", "weighted"]),
+            cpu_overcommit=dict(type="float", default=1.0),
+            reserve_memory_mb=dict(type="int", default=0),
+            mac_prefix=dict(type="str", default="52:54:00"),
+            first_ip=dict(type="str"),
+            assignment=dict(type="dict"),
+            state=dict(type="str", default="running", choices=["present", "running", "paused", "absent"]),
+            update=dict(type="bool", default=False),
+            start_rate=dict(type="float", default=0),
+            concurrency=dict(type="int", default=4),
+            rollback=dict(type="bool", default=True),
+        ),
+        required_if=[("state", "present", ["backing_file"]), ("state", "running", ["backing_file"]),
+                     ("state", "paused", ["backing_file"])],
+        supports_check_mode=True,
+    )
+    if libvirt is None:
+        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=LIBVIRT_IMPORT_ERROR)
+    libvirt.registerErrorHandler(lambda *args: None, None)   # libvirt prints errors on stderr otherwise
+    params = dict(module.params)
+    params["hypervisors"] = [dict((k, v) for k, v in hv.items() if v is not None) for hv in params["hypervisors"]]
+    try:
+        result = Farm(libvirt, params, check_mode=module.check_mode).run()
+    except FarmError as exc:
+        module.fail_json(msg=exc.msg, **exc.result)
+    diff = result.pop("diff")
+    if module._diff:
+        result["diff"] = diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: libvirt_farm_info
+short_description: Capacity of libvirt hypervisors and how many VMs of a template fit
+version_added: 0.1.0
+description:
+  - Reads each hypervisor's memory and CPUs and what its running domains use, and computes with the
+    collection's placement engine how many VMs of O(template) fit on each and in total (vm5k's C(get_max_vms)),
+    with the same capacity rules as M(labfarm.massclone.libvirt_farm).
+author:
+  - labfarm.massclone contributors (!UNKNOWN)
+requirements:
+  - libvirt-python
+attributes:
+  check_mode:
+    description: Reads only; the same in check mode.
+    support: full
+  diff_mode:
+    description: Changes nothing, so there is no diff.
+    support: none
+options:
+  hypervisors:
+    description: The hypervisors, C({name, uri, pool_dir}) as for M(labfarm.massclone.libvirt_farm); C(pool_dir) is not used here.
+    type: list
+    elements: dict
+    required: true
+  vms:
+    description:
+      - The farm's VM names (a noderange string or a list). Their domains count as used where they are, as
+        M(labfarm.massclone.libvirt_farm) counts them, and are listed in RV(hypervisors[].farm_vms).
+    type: raw
+  template:
+    description: The VM's needs; only C(memory_mb) (default 512) and C(vcpus) (default 1) count here.
+    type: dict
+    default: {}
+  cpu_overcommit:
+    description: vCPUs a hypervisor may give per CPU.
+    type: float
+    default: 1.0
+  reserve_memory_mb:
+    description: Memory of each hypervisor kept for the host.
+    type: int
+    default: 0
+seealso:
+  - module: labfarm.massclone.libvirt_farm
+"""
+
+EXAMPLES = r"""
+- name: How many 256 MiB VMs fit on the hypervisors
+  labfarm.massclone.libvirt_farm_info:
+    hypervisors:
+      - {name: hv1, uri: "qemu+ssh://root@hv1/system", pool_dir: /var/lib/libvirt/images/lab}
+      - {name: hv2, uri: "qemu+ssh://root@hv2/system", pool_dir: /var/lib/libvirt/images/lab}
+    template: {memory_mb: 256, vcpus: 1}
+    cpu_overcommit: 4
+    reserve_memory_mb: 2048
+  register: farm_capacity
+
+- name: Refuse to go on when the exam does not fit
+  ansible.builtin.assert:
+    that: farm_capacity.max_vms >= 120
+"""
+
+RETURN = r"""
+max_vms:
+  description: How many VMs of the template fit in total.
+  returned: always
+  type: int
+  sample: 160
+template:
+  description: The needs counted, C({memory_mb, vcpus}).
+  returned: always
+  type: dict
+  sample: {memory_mb: 256, vcpus: 1}
+hypervisors:
+  description: One entry per hypervisor.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The hypervisor's name.
+      type: str
+    uri:
+      description: Its URI.
+      type: str
+    memory_mb:
+      description: The node's memory in MiB, as libvirt reports it.
+      type: int
+    cpus:
+      description: The node's CPUs.
+      type: int
+    domains:
+      description: Domains defined there.
+      type: int
+    active_domains:
+      description: Domains running there.
+      type: int
+    used_memory_mb:
+      description: Memory of the running domains.
+      type: int
+    used_vcpus:
+      description: vCPUs of the running domains.
+      type: int
+    free_memory_mb:
+      description: Memory left for VMs (after O(reserve_memory_mb)).
+      type: int
+    free_vcpus:
+      description: vCPUs left for VMs (after O(cpu_overcommit)).
+      type: float
+    max_vms:
+      description: How many VMs of the template fit there.
+      type: int
+    domain_types:
+      description: The domain types it offers (kvm, qemu, test).
+      type: list
+      elements: str
+    farm_vms:
+      description: The VMs of O(vms) defined there.
+      type: list
+      elements: str
+    placement_host:
+      description:
+        - The host record M(labfarm.massclone.libvirt_farm) gives the placement engine for the VMs of O(vms) that
+          are missing, C({name, memory_mb, vcpus, used_memory_mb, used_vcpus}); input for the
+          P(labfarm.massclone.placement#filter) filter.
+      type: dict
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.labfarm.massclone.plugins.module_utils.libvirt_farm import FarmError, farm_info
+
+try:
+    import libvirt
+except ImportError:
+    libvirt = None
+    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
+else:
+    LIBVIRT_IMPORT_ERROR = None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            hypervisors=dict(type="list", elements="dict", required=True),
+            vms=dict(type="raw"),
+            template=dict(type="dict", default={}),
+            cpu_overcommit=dict(type="float", default=1.0),
+            reserve_memory_mb=dict(type="int", default=0),
+        ),
+        supports_check_mode=True,
+    )
+    if libvirt is None:
+        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=LIBVIRT_IMPORT_ERROR)
+    libvirt.registerErrorHandler(lambda *args: None, None)
+    params = dict(module.params)
+    template = dict((k, v) for k, v in (params["template"] or {}).items() if k in ("memory_mb", "vcpus"))
+    params["template"] = template
+    try:
+        module.exit_json(**farm_info(libvirt, params))
+    except FarmError as exc:
+        module.fail_json(msg=exc.msg, **exc.result)
+
+
+if __name__ == "__main__":
+    main()
