@@ -337,7 +337,7 @@ class Receiver(Node):
             return self._run()
         finally:
             self.stop.set()
-            self.server.close()
+            close_listener(self.server, accept)
             if self.down is not None:
                 self.down.close()
             if self.up is not None:
@@ -624,6 +624,18 @@ class Receiver(Node):
                 pass
 
 
+def close_listener(sock, thread):
+    """Close a listening socket so that its port is free when run() returns: shutdown wakes the
+    thread blocked in accept() at once (a plain close would leave the socket listening until that
+    thread's poll times out, and a session started right after would find the port taken)."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
+    thread.join(2.0)
+
+
 _LOCKS = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -896,7 +908,7 @@ class Sender(Node):
             return self._run()
         finally:
             self.stop.set()
-            self.server.close()
+            close_listener(self.server, server)
             if self.down is not None:
                 self.down.close()
             for item in self.items:
