@@ -419,7 +419,15 @@ class Target:
             self.direct = False
         done = 0
         while done < len(view):
-            done += os.pwrite(self.fd, view[done:], offset + done)
+            try:
+                done += os.pwrite(self.fd, view[done:], offset + done)
+            except OSError as exc:
+                if exc.errno != errno.EINVAL or not self.direct:
+                    raise
+                # this file system or buffer does not take O_DIRECT: buffered writes from here on
+                import fcntl
+                fcntl.fcntl(self.fd, fcntl.F_SETFL, fcntl.fcntl(self.fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+                self.direct = False
 
     def _zero_device(self, offset, length):
         import fcntl

@@ -208,7 +208,7 @@ class Receiver(Node):
     """One receiver of the ring: writes its targets and forwards everything to its downstream."""
 
     def __init__(self, session, key, listen, targets, chain=(), timeout=30, wait_timeout=600, force=False,
-                 state_dir="/var/tmp/labfarm-ring", direct=False, replay_buffer=256 << 20, name=None,
+                 state_dir="/var/tmp/labfarm-ring", direct=True, replay_buffer=256 << 20, name=None,
                  progress_file=None, log=None):
         Node.__init__(self, session, key, chain, timeout, name or listen, log)
         self.listen = wire.parse_address(listen, "listen")
@@ -314,7 +314,9 @@ class Receiver(Node):
         self.progress.written = sum(t.resume_offset for t in self.targets.values())
         self.manifest = manifest
         chunk = int(manifest["chunk"])
-        self.slot = chunk + (chunk >> 4) + 65536     # room for a compressed chunk that grew
+        # room for a compressed chunk that grew; a multiple of the page size, so that every slot of
+        # the page-aligned pool can be written with O_DIRECT
+        self.slot = (chunk + (chunk >> 4) + 65536 + 4095) & ~4095
         count = max(8, self.replay_bytes // chunk)
         self.pool = mmap.mmap(-1, self.slot * count)  # page-aligned buffers (O_DIRECT wants that)
         self.nslots = count
