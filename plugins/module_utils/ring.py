@@ -231,28 +231,12 @@ class Receiver(Node):
         self.stop = threading.Event()
         self.progress = Progress(self.name, 0)
         self.writer_error = None
-        try:
-            self.server = socket.socket(socket.AF_INET6 if ":" in self.listen[0] else socket.AF_INET)
-            self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.server.bind(self.listen)
-            self.server.listen(16)
-        except OSError as exc:
-            raise RingError("cannot listen on %s: %s" % (listen, exc.strerror or exc))
+        self.server = listen_socket(self.listen, "%s:%d" % self.listen)
 
     # -- upstream links --------------------------------------------------------------------------------
 
     def _accept_loop(self):
-        self.server.settimeout(0.5)
-        while not self.stop.is_set():
-            try:
-                sock, peer = self.server.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            thread = threading.Thread(target=self._accept_one, args=(sock, "%s:%d" % peer[:2]))
-            thread.daemon = True
-            thread.start()
+        accept_loop(self.server, self.stop, self._accept_one)
 
     def _accept_one(self, sock, peer):
         try:
@@ -626,6 +610,34 @@ class Receiver(Node):
                 pass
 
 
+def listen_socket(address, text):
+    """A listening TCP socket on (host, port), or a RingError that names the address."""
+    try:
+        server = socket.socket(socket.AF_INET6 if ":" in address[0] else socket.AF_INET)
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(address)
+        server.listen(16)
+    except OSError as exc:
+        raise RingError("cannot listen on %s: %s" % (text, exc.strerror or exc))
+    return server
+
+
+def accept_loop(server, stop, handle):
+    """Accept connections until `stop` is set or the socket is closed; each is handled in a thread
+    of its own: handle(sock, "host:port")."""
+    server.settimeout(0.5)
+    while not stop.is_set():
+        try:
+            sock, peer = server.accept()
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+        thread = threading.Thread(target=handle, args=(sock, "%s:%d" % peer[:2]))
+        thread.daemon = True
+        thread.start()
+
+
 def close_listener(sock, thread):
     """Close a listening socket so that its port is free when run() returns: shutdown wakes the
     thread blocked in accept() at once (a plain close would leave the socket listening until that
@@ -821,13 +833,7 @@ class Sender(Node):
             names.add(spec["name"])
         self.items = [SourceItem(i, spec, chunk, checksum, self.checksum, sparse) for i, spec in enumerate(items)]
         self.listen = wire.parse_address(listen, "listen") if listen else ("0.0.0.0", 0)
-        try:
-            self.server = socket.socket(socket.AF_INET6 if ":" in self.listen[0] else socket.AF_INET)
-            self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.server.bind(self.listen)
-            self.server.listen(16)
-        except OSError as exc:
-            raise RingError("cannot listen on %s: %s" % (listen, exc.strerror or exc))
+        self.server = listen_socket(self.listen, "%s:%d" % self.listen)
         self.stop = threading.Event()
         self.started = time.monotonic()
 
@@ -869,17 +875,7 @@ class Sender(Node):
     # -- fetch service ----------------------------------------------------------------------------------
 
     def _serve(self):
-        self.server.settimeout(0.5)
-        while not self.stop.is_set():
-            try:
-                sock, peer = self.server.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            thread = threading.Thread(target=self._serve_one, args=(sock, "%s:%d" % peer[:2]))
-            thread.daemon = True
-            thread.start()
+        accept_loop(self.server, self.stop, self._serve_one)
 
     def _serve_one(self, sock, peer):
         try:

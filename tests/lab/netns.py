@@ -141,6 +141,17 @@ def remove_stale_namespaces():
     return removed
 
 
+def claim_prefix(prefix):
+    """Delete the namespaces of dead earlier sessions, then record this process as the owner of the
+    namespaces named `prefix`...; returns the marker file for teardown to remove."""
+    remove_stale_namespaces()
+    os.makedirs(OWNERS_DIR, exist_ok=True)
+    marker = os.path.join(OWNERS_DIR, prefix)
+    with open(marker, "w") as handle:
+        handle.write("%d %s\n" % (os.getpid(), _starttime(os.getpid())))
+    return marker
+
+
 def mac_dashes(mac):
     """'AA:BB:..' -> 'aa-bb-..' (pxelinux per-MAC names: 01-aa-bb-cc-dd-ee-ff)."""
     return mac.lower().replace(":", "-")
@@ -308,11 +319,7 @@ class NetnsLab:
 
     # -- setup / teardown -------------------------------------------------------------
     def setup(self):
-        remove_stale_namespaces()
-        os.makedirs(OWNERS_DIR, exist_ok=True)
-        self.owner_marker = os.path.join(OWNERS_DIR, self.prefix)
-        with open(self.owner_marker, "w") as handle:
-            handle.write("%d %s\n" % (os.getpid(), _starttime(os.getpid())))
+        self.owner_marker = claim_prefix(self.prefix)
         try:
             for ns in (self.srv_ns, self.cli_ns):
                 run(["ip", "netns", "add", ns])

@@ -23,7 +23,7 @@ import sys
 import time
 import uuid
 
-from .netns import OWNERS_DIR, LabError, _starttime, die_with_parent, remove_stale_namespaces, run
+from .netns import LabError, claim_prefix, die_with_parent, run
 
 PREFIX = "lfrg"
 
@@ -118,11 +118,7 @@ class RingLab:
         return "10.95.%d.%d" % (self.subnet, 10 + index)
 
     def setup(self):
-        remove_stale_namespaces()
-        os.makedirs(OWNERS_DIR, exist_ok=True)
-        self.owner_marker = os.path.join(OWNERS_DIR, self.prefix)
-        with open(self.owner_marker, "w") as handle:
-            handle.write("%d %s\n" % (os.getpid(), _starttime(os.getpid())))
+        self.owner_marker = claim_prefix(self.prefix)
         try:
             run(["ip", "netns", "add", self.bridge_ns])
             self.namespaces.append(self.bridge_ns)
