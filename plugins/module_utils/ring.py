@@ -86,9 +86,7 @@ class Downstream:
         self.report = None
         self.error = None
         self.done = threading.Event()
-        self.thread = threading.Thread(target=self._read, name="ring-down-acks")
-        self.thread.daemon = True
-        self.thread.start()
+        self.thread = daemon_thread(self._read, "ring-down-acks")
 
     def _read(self):
         try:
@@ -313,12 +311,8 @@ class Receiver(Node):
         return END_POS
 
     def run(self):
-        accept = threading.Thread(target=self._accept_loop, name="ring-accept")
-        accept.daemon = True
-        accept.start()
-        acker = threading.Thread(target=self._ack_loop, name="ring-ack")
-        acker.daemon = True
-        acker.start()
+        accept = daemon_thread(self._accept_loop, "ring-accept")
+        acker = daemon_thread(self._ack_loop, "ring-ack")
         try:
             return self._run()
         finally:
@@ -610,6 +604,14 @@ class Receiver(Node):
                 pass
 
 
+def daemon_thread(target, name, *args):
+    """A started daemon thread: a node's helpers must never keep a failed module process alive."""
+    thread = threading.Thread(target=target, name=name, args=args)
+    thread.daemon = True
+    thread.start()
+    return thread
+
+
 def listen_socket(address, text):
     """A listening TCP socket on (host, port), or a RingError that names the address."""
     try:
@@ -633,9 +635,7 @@ def accept_loop(server, stop, handle):
             continue
         except OSError:
             return
-        thread = threading.Thread(target=handle, args=(sock, "%s:%d" % peer[:2]))
-        thread.daemon = True
-        thread.start()
+        daemon_thread(handle, "ring-link", sock, "%s:%d" % peer[:2])
 
 
 def close_listener(sock, thread):
@@ -669,9 +669,7 @@ class _Writer:
         self.cv = threading.Condition()
         self.released = -1
         self.running = True
-        self.thread = threading.Thread(target=self._run, name="ring-writer")
-        self.thread.daemon = True
-        self.thread.start()
+        self.thread = daemon_thread(self._run, "ring-writer")
 
     def put(self, task):
         with self.cv:
@@ -735,9 +733,7 @@ class _Forwarder:
         self.pin = None
         self.running = True
         self.done = False
-        self.thread = threading.Thread(target=self._run, name="ring-forwarder")
-        self.thread.daemon = True
-        self.thread.start()
+        self.thread = daemon_thread(self._run, "ring-forwarder")
 
     def wait_released(self, seq):
         node = self.node
@@ -896,12 +892,8 @@ class Sender(Node):
     # -- the session ------------------------------------------------------------------------------------
 
     def run(self):
-        server = threading.Thread(target=self._serve, name="ring-fetch")
-        server.daemon = True
-        server.start()
-        watcher = threading.Thread(target=self._progress_loop, name="ring-progress")
-        watcher.daemon = True
-        watcher.start()
+        server = daemon_thread(self._serve, "ring-fetch")
+        watcher = daemon_thread(self._progress_loop, "ring-progress")
         try:
             return self._run()
         finally:

@@ -62,6 +62,13 @@ def authenticated(port, session="p", key=KEY):
     return wire.connect_handshake(("127.0.0.1", port), wire.session_bytes(session), key.encode(), 5)
 
 
+def upstream_after_ready(port, image):
+    """A hand-made upstream that authenticated and sent the manifest; returns (link, READY)."""
+    link = authenticated(port)
+    link.send_control(wire.MANIFEST, manifest(image))
+    return link, link.expect(wire.READY)
+
+
 def manifest(image, session="p", checksum="crc32"):
     return {"session": session, "chunk": 1 << 20, "checksum": checksum, "compress": "none", "fetch": "127.0.0.1:1",
             "items": [{"name": "img", "size": os.path.getsize(str(image)), "format": "raw", "identity": "x" * 32}]}
@@ -104,9 +111,8 @@ def test_a_frame_of_another_session_on_an_authenticated_link_writes_nothing(tmp_
     port = next(PORTS)
     dest = tmp_path / "out.img"
     node = Background(receiver(tmp_path, port, {"img": str(dest)}))
-    link = authenticated(port)
-    link.send_control(wire.MANIFEST, manifest(image))
-    assert link.expect(wire.READY)["position"] == [0, 0]
+    link, ready = upstream_after_ready(port, image)
+    assert ready["position"] == [0, 0]
     data = open(str(image), "rb").read(1 << 20)
     foreign = wire.pack_header(wire.DATA, wire.session_bytes("someone-else"), 0, 0, wire.checksum_function("crc32")(data),
                                len(data), len(data))
@@ -127,9 +133,7 @@ def test_a_corrupt_chunk_is_never_written(tmp_path, image):
     port = next(PORTS)
     dest = tmp_path / "out.img"
     node = Background(receiver(tmp_path, port, {"img": str(dest)}))
-    link = authenticated(port)
-    link.send_control(wire.MANIFEST, manifest(image))
-    link.expect(wire.READY)
+    link, dummy = upstream_after_ready(port, image)
     data = bytearray(open(str(image), "rb").read(1 << 20))
     checksum = wire.checksum_function("crc32")(bytes(data))
     data[1000] ^= 0xFF        # flipped on the way
@@ -145,9 +149,7 @@ def test_a_truncated_stream_is_never_reported_ok(tmp_path, image):
     port = next(PORTS)
     dest = tmp_path / "out.img"
     node = Background(receiver(tmp_path, port, {"img": str(dest)}))
-    link = authenticated(port)
-    link.send_control(wire.MANIFEST, manifest(image))
-    link.expect(wire.READY)
+    link, dummy = upstream_after_ready(port, image)
     data = open(str(image), "rb").read(1 << 20)
     checksum = wire.checksum_function("crc32")(data)
     link.send_all(wire.pack_header(wire.DATA, link.sid, 0, 0, checksum, len(data), len(data)), data)   # one whole chunk

@@ -24,15 +24,6 @@ from ansible_collections.labfarm.massclone.plugins.modules import kea_command
 KEA = shutil.which("kea-dhcp4") or ("/usr/sbin/kea-dhcp4" if os.path.exists("/usr/sbin/kea-dhcp4") else None)
 
 
-@pytest.fixture(autouse=True)
-def as_module(monkeypatch):
-    try:
-        from ansible.module_utils import _internal
-        monkeypatch.setattr(_internal, "is_controller", False)
-    except (ImportError, AttributeError):
-        pass
-
-
 def run_main(capsys, args):
     with patch_module_args(args):
         with pytest.raises(SystemExit):

@@ -27,15 +27,6 @@ def installed(name):
     return any(os.path.exists(os.path.join(d, name)) for d in ("/usr/sbin", "/sbin", "/usr/bin"))
 
 
-@pytest.fixture(autouse=True)
-def as_module(monkeypatch):
-    try:
-        from ansible.module_utils import _internal
-        monkeypatch.setattr(_internal, "is_controller", False)
-    except (ImportError, AttributeError):
-        pass
-
-
 def run_main(capsys, args):
     with patch_module_args(args):
         with pytest.raises(SystemExit):

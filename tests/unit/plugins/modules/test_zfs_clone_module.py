@@ -39,13 +39,6 @@ def zfs(monkeypatch):
 
     monkeypatch.setattr(AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/sbin/zfs")
     monkeypatch.setattr(ZfsCli, "_run_command", fake)
-    # Once a test in the same process has loaded controller code (the filter tests do), ansible-core
-    # 2.19 sends module warnings to the controller's display instead of the result: run as a module.
-    try:
-        from ansible.module_utils import _internal
-        monkeypatch.setattr(_internal, "is_controller", False)
-    except (ImportError, AttributeError):
-        pass
     listing = ("list", "-H", "-o", "name,origin,type,mountpoint,mounted", "-t", "filesystem,volume", "-r", "tank")
     answers[listing] = (0, LISTING, "")
     answers[("list", "-H", "-o", "name", "-t", "snapshot", "-d", "1", "tank/projects/P")] = (0, SNAP + "\n", "")
