@@ -32,7 +32,7 @@ sys.path.insert(0, COLLECTIONS)
 
 from lab.gns3 import GNS3Server, missing_reason  # noqa: E402  pylint: disable=wrong-import-position
 from lab.zfs import ZfsLab  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.labfarm.massclone.plugins.module_utils import gns3_project  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3 import project as gns3_project  # noqa: E402  pylint: disable=wrong-import-position
 
 RESET_TARGET = 0.2
 SPEEDUP_TARGET = 10.0

@@ -23,7 +23,7 @@ import _timing as timing
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".venv", "collections"))
 
-from ansible_collections.labfarm.massclone.plugins.module_utils import netboot as nb  # noqa: E402
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot import netboot as nb  # noqa: E402
 
 HOSTS = 10000
 ROUNDS = 3

@@ -38,7 +38,7 @@ PORT = 17610
 NODE = r"""
 import json, sys
 sys.path.insert(0, %r)
-from ansible_collections.labfarm.massclone.plugins.module_utils.ring import Receiver, Sender
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.engine import Receiver, Sender
 args = json.loads(sys.argv[1])
 kind = args.pop("kind")
 node = Receiver(**args) if kind == "receive" else Sender(**args)

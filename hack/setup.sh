@@ -40,24 +40,12 @@ fi
 mkdir -p .venv/collections/ansible_collections/labfarm
 ln -sfn "$root" .venv/collections/ansible_collections/labfarm/massclone
 
-# ansible-test bootstraps pip from the network; offline, it takes the copy in ../shared (LAB.md).
-getpip=$root/../shared/tools/ansible-test-get-pip.py
-if [ -f "$getpip" ]; then
-    pipver=$(.venv/bin/python - <<'PY'
-import re, pathlib, ansible_test
-src = pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py"
-m = re.search(r"pip='([0-9.]+)'", src.read_text())   # the pip version ansible-test pins
-print(m.group(1).replace(".", "_") if m else "")
-PY
-)
-    if [ -n "$pipver" ]; then
-        mkdir -p "$HOME/.ansible/test/cache"
-        cp "$getpip" "$HOME/.ansible/test/cache/get_pip_${pipver}.py"
-    fi
-fi
+# ansible-test bootstraps pip in its sanity virtualenvs from a script it downloads from a host that is
+# not a package registry: write that script ourselves, from pip's own wheel on PyPI.
+.venv/bin/python hack/ansible-test-pip.py
 
 # Real GNS3 servers for the integration tests and benchmarks, one virtualenv per major version
-# (LAB.md), kept outside the checkout so a clean clone reuses them. Pinned by exact version.
+# kept outside the checkout so a clean clone reuses them. Pinned by exact version.
 if [ "${LABFARM_SKIP_GNS3:-}" != "1" ]; then
     cache=${LABFARM_CACHE:-$HOME/.cache/labfarm}
     for spec in 2.2:2.2.61 3.0:3.0.6; do

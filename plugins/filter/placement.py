@@ -14,8 +14,8 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.labfarm.massclone.plugins.module_utils.placement import PlacementError, place
-from ansible_collections.labfarm.massclone.plugins.module_utils._common import type_name
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.placement import PlacementError, place
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
 
 
 def placement(items, hosts, policy="round_robin", item=None, cpu_overcommit=1.0, capacities=None):

@@ -130,10 +130,10 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labfarm.massclone.plugins.module_utils.gns3_project import (
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project import (
     Gns3ProjectError, Project, describe_project, format_mac, list_project_dirs, summarise_nodes, used_by_project)
-from ansible_collections.labfarm.massclone.plugins.module_utils.noderange import NodeRangeError, expand
-from ansible_collections.labfarm.massclone.plugins.module_utils._common import type_name
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.noderange import NodeRangeError, expand
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
 
 
 def wanted_names(module, names):

@@ -214,7 +214,7 @@ import grp
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labfarm.massclone.plugins.module_utils.gns3_project import (
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project import (
     Gns3ProjectError, Request, apply_plans, plan_reset, result_of)
 
 

@@ -326,7 +326,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3_api import (
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.api import (
     DEFAULT_SKIP_NODE_TYPES,
     GNS3Client,
     GNS3Error,

@@ -353,7 +353,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.labfarm.massclone.plugins.module_utils.libvirt_farm import Farm, FarmError
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.farm import Farm, FarmError
 
 try:
     import libvirt

@@ -141,7 +141,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.labfarm.massclone.plugins.module_utils.libvirt_farm import FarmError, farm_info
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.farm import FarmError, farm_info
 
 try:
     import libvirt

@@ -247,7 +247,7 @@ import os
 import shutil
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labfarm.massclone.plugins.module_utils.netboot import (
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.netboot import (
     NetbootError, apply_plan, config_test_command, plan, write_candidates)
 
 BINARIES = {"dnsmasq": "dnsmasq", "isc": "dhcpd", "kea": "kea-dhcp4"}

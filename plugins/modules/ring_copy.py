@@ -290,9 +290,9 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring_wire import RingError, parse_address, key_bytes
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring_items import check_targets
-from ansible_collections.labfarm.massclone.plugins.module_utils.ring import Receiver, Sender
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.wire import RingError, parse_address, key_bytes
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.items import check_targets
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.engine import Receiver, Sender
 
 
 def check_params(module):

@@ -256,7 +256,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._zfs import (
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.zfs import (
     DEFAULT_RETRIES,
     ZfsCli,
     ZfsCloneError,

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils import _ring_wire as wire
-from ansible_collections.labfarm.massclone.plugins.module_utils.ring import Receiver, Sender
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring_wire import RingError
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring import wire as wire
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.engine import Receiver, Sender
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.wire import RingError
 
 from conftest import sha256, write_random
 

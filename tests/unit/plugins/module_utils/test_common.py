@@ -5,7 +5,7 @@
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._common import type_name
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
 
 
 class _TaggedStr(str):

@@ -17,7 +17,7 @@ from urllib.error import HTTPError, URLError
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3_api import (
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.api import (
     DEFAULT_SKIP_NODE_TYPES,
     GNS3Client,
     GNS3Error,

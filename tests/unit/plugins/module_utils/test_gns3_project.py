@@ -18,9 +18,9 @@ import uuid
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils import _files as files
-from ansible_collections.labfarm.massclone.plugins.module_utils import gns3_project as g
-from ansible_collections.labfarm.massclone.plugins.module_utils.gns3_project import Gns3ProjectError, Request
+from ansible_collections.labfarm.massclone.plugins.module_utils._common import files as files
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3 import project as g
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project import Gns3ProjectError, Request
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.normpath(os.path.join(ROOT, "..", "..", "..", "..", "..", "shared", "fixtures", "gns3"))

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils.libvirt_farm import (
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.farm import (
     FarmError,
     capacity,
     check_hypervisors,

@@ -18,8 +18,8 @@ import subprocess
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils import netboot as nb
-from ansible_collections.labfarm.massclone.plugins.module_utils.netboot import NetbootError
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot import netboot as nb
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.netboot import NetbootError
 
 SUBNETS = [{"network": "10.99.0.0/24", "gateway": "10.99.0.1", "dns": ["10.99.0.1"],
             "dynamic_range": "10.99.0.200-10.99.0.250", "domain": "lab.example"},

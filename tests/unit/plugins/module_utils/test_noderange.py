@@ -7,7 +7,7 @@ import tracemalloc
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils.noderange import (
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.noderange import (
     NodeRangeError,
     expand,
     fold,

@@ -13,8 +13,8 @@ from collections import Counter
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.labfarm.massclone.plugins.module_utils import placement as placement_module
-from ansible_collections.labfarm.massclone.plugins.module_utils.placement import (
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges import placement as placement_module
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.placement import (
     POLICIES,
     PlacementError,
     max_items,

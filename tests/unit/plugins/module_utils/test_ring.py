@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils import _ring_wire as wire
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring_items import (
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring import wire as wire
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.items import (
     KIND_DATA, KIND_HOLE, SourceItem, data_extents, grid_segments, item_digest)
 
 MiB = 1 << 20

@@ -14,8 +14,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils import _zfs
-from ansible_collections.labfarm.massclone.plugins.module_utils._zfs import (
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs import zfs as _zfs
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.zfs import (
     Dataset,
     ZfsCli,
     ZfsCloneError,

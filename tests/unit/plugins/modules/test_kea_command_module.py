@@ -17,18 +17,11 @@ import time
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.labfarm.massclone.plugins.modules import kea_command
 
 KEA = shutil.which("kea-dhcp4") or ("/usr/sbin/kea-dhcp4" if os.path.exists("/usr/sbin/kea-dhcp4") else None)
 
-
-def run_main(capsys, args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            kea_command.main()
-    return json.loads(capsys.readouterr().out)
 
 
 def kea_config(tmp_path, valid_lifetime=4000):
@@ -63,47 +56,47 @@ def kea(tmp_path):
             proc.wait()
 
 
-def test_config_get_waits_for_the_starting_daemon_and_changes_nothing(kea, capsys):
-    result = run_main(capsys, {"socket": kea["socket"], "command": "config-get", "timeout": 15})
+def test_config_get_waits_for_the_starting_daemon_and_changes_nothing(kea, run_module):
+    result = run_module(kea_command, {"socket": kea["socket"], "command": "config-get", "timeout": 15})
     assert result["result"] == 0 and result["changed"] is False
     assert result["arguments"]["Dhcp4"]["valid-lifetime"] == 4000
 
 
-def test_config_reload_takes_the_new_file(kea, capsys):
-    run_main(capsys, {"socket": kea["socket"], "command": "config-get", "timeout": 15})
+def test_config_reload_takes_the_new_file(kea, run_module):
+    run_module(kea_command, {"socket": kea["socket"], "command": "config-get", "timeout": 15})
     kea["conf"].write_text(json.dumps(kea_config(kea["dir"], valid_lifetime=1234)))
-    result = run_main(capsys, {"socket": kea["socket"], "command": "config-reload"})
+    result = run_module(kea_command, {"socket": kea["socket"], "command": "config-reload"})
     assert result["result"] == 0 and result["changed"] is True and not result.get("failed")
-    again = run_main(capsys, {"socket": kea["socket"], "command": "config-get"})
+    again = run_module(kea_command, {"socket": kea["socket"], "command": "config-get"})
     assert again["arguments"]["Dhcp4"]["valid-lifetime"] == 1234
     assert kea["proc"].poll() is None
 
 
-def test_config_reload_of_a_bad_file_fails_with_keas_text_and_kea_keeps_running(kea, capsys):
-    run_main(capsys, {"socket": kea["socket"], "command": "config-get", "timeout": 15})
+def test_config_reload_of_a_bad_file_fails_with_keas_text_and_kea_keeps_running(kea, run_module):
+    run_module(kea_command, {"socket": kea["socket"], "command": "config-get", "timeout": 15})
     bad = kea_config(kea["dir"], valid_lifetime=999)
     bad["Dhcp4"]["subnet4"][0]["pools"] = [{"pool": "10.95.0.1 - 10.95.0.9"}]   # pool outside its subnet
     kea["conf"].write_text(json.dumps(bad))
-    result = run_main(capsys, {"socket": kea["socket"], "command": "config-reload"})
+    result = run_module(kea_command, {"socket": kea["socket"], "command": "config-reload"})
     assert result["failed"] and result["result"] == 1 and result["changed"] is False
     assert "10.95.0.1" in result["msg"] and result["msg"] == "Kea answered 1 to 'config-reload': %s" % result["text"]
-    after = run_main(capsys, {"socket": kea["socket"], "command": "config-get"})
+    after = run_module(kea_command, {"socket": kea["socket"], "command": "config-get"})
     assert after["arguments"]["Dhcp4"]["valid-lifetime"] == 4000 and kea["proc"].poll() is None
 
 
-def test_unknown_command_fails_with_keas_answer(kea, capsys):
-    result = run_main(capsys, {"socket": kea["socket"], "command": "no-such-command", "timeout": 15})
+def test_unknown_command_fails_with_keas_answer(kea, run_module):
+    result = run_module(kea_command, {"socket": kea["socket"], "command": "no-such-command", "timeout": 15})
     assert result["failed"] and result["result"] == 2 and "no-such-command" in result["msg"]
 
 
-def test_check_mode_sends_no_changing_command(tmp_path, capsys):
-    result = run_main(capsys, {"socket": str(tmp_path / "absent.sock"), "command": "config-reload",
+def test_check_mode_sends_no_changing_command(tmp_path, run_module):
+    result = run_module(kea_command, {"socket": str(tmp_path / "absent.sock"), "command": "config-reload",
                                "_ansible_check_mode": True})
     assert result["changed"] is True and not result.get("failed") and "result" not in result
 
 
-def test_no_socket_fails_after_the_timeout_and_names_it(tmp_path, capsys):
+def test_no_socket_fails_after_the_timeout_and_names_it(tmp_path, run_module):
     started = time.monotonic()
-    result = run_main(capsys, {"socket": str(tmp_path / "absent.sock"), "command": "config-get", "timeout": 0.5})
+    result = run_module(kea_command, {"socket": str(tmp_path / "absent.sock"), "command": "config-get", "timeout": 0.5})
     assert result["failed"] and str(tmp_path / "absent.sock") in result["msg"] and "within 0.5s" in result["msg"]
     assert 0.4 < time.monotonic() - started < 5

@@ -10,12 +10,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.labfarm.massclone.plugins.modules import netboot_config
 
@@ -27,12 +25,6 @@ def installed(name):
     return any(os.path.exists(os.path.join(d, name)) for d in ("/usr/sbin", "/sbin", "/usr/bin"))
 
 
-def run_main(capsys, args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            netboot_config.main()
-    return json.loads(capsys.readouterr().out)
-
 
 def args_for(tmp_path, backend="dnsmasq", **extra):
     args = {"backend": backend, "dest": str(tmp_path / "dhcp.conf"), "hosts": HOSTS, "subnets": SUBNETS,
@@ -42,48 +34,48 @@ def args_for(tmp_path, backend="dnsmasq", **extra):
     return args
 
 
-def test_check_mode_diff_then_apply_then_unchanged(tmp_path, capsys):
-    result = run_main(capsys, dict(args_for(tmp_path), _ansible_check_mode=True, _ansible_diff=True))
+def test_check_mode_diff_then_apply_then_unchanged(tmp_path, run_module):
+    result = run_module(netboot_config, dict(args_for(tmp_path), _ansible_check_mode=True, _ansible_diff=True))
     assert result["changed"] and result["hosts"] == 3 and not os.path.exists(str(tmp_path / "dhcp.conf"))
     assert result["changes"] == {"added": ["node001", "node002", "node003"], "removed": [], "changed": []}
     assert result["diff"]["after"]["node001"] == {"name": "node001", "mac": "52:54:00:aa:bb:01", "ip": "10.99.0.11",
                                                   "boot": "local"}
     assert str(tmp_path / "dhcp.conf.hosts") in result["files"]
-    result = run_main(capsys, args_for(tmp_path))
+    result = run_module(netboot_config, args_for(tmp_path))
     assert result["changed"] and os.path.exists(str(tmp_path / "dhcp.conf.hosts"))
     if installed("dnsmasq"):
         assert result["config_test"]["rc"] == 0 and "--test" in result["config_test"]["command"]
-    result = run_main(capsys, args_for(tmp_path))
+    result = run_module(netboot_config, args_for(tmp_path))
     assert result["changed"] is False and result["config_test"] is None and result["written"] == []
 
 
-def test_validation_error_lists_all_and_writes_nothing(tmp_path, capsys):
+def test_validation_error_lists_all_and_writes_nothing(tmp_path, run_module):
     hosts = HOSTS + [{"name": "dup", "mac": HOSTS[0]["mac"], "ip": "10.99.0.12"}]
-    result = run_main(capsys, args_for(tmp_path, hosts=hosts))
+    result = run_module(netboot_config, args_for(tmp_path, hosts=hosts))
     assert result["failed"] and "duplicate of host 'node001'" in result["msg"]
     assert "ip 10.99.0.12 is a duplicate of host 'node002'" in result["msg"]
     assert os.listdir(str(tmp_path)) == []
 
 
 @pytest.mark.skipif(not installed("dhcpd"), reason="dhcpd is not installed")
-def test_failing_daemon_test_leaves_live_files(tmp_path, capsys):
-    result = run_main(capsys, args_for(tmp_path, backend="isc"))
+def test_failing_daemon_test_leaves_live_files(tmp_path, run_module):
+    result = run_module(netboot_config, args_for(tmp_path, backend="isc"))
     assert result["changed"] and result["config_test"]["rc"] == 0
     live = (tmp_path / "dhcp.conf").read_bytes()
     # a quote in the boot file name gets past validation, not past dhcpd -t
-    result = run_main(capsys, args_for(tmp_path, backend="isc", ipxe_url='http://x/"boot.ipxe'))
+    result = run_module(netboot_config, args_for(tmp_path, backend="isc", ipxe_url='http://x/"boot.ipxe'))
     assert result["failed"] and "dhcpd config test failed" in result["msg"] and result["config_test"]["rc"] != 0
     assert (tmp_path / "dhcp.conf").read_bytes() == live
     assert [name for name in os.listdir(str(tmp_path)) if name.startswith(".")] == []
 
 
 @pytest.mark.skipif(not installed("kea-dhcp4"), reason="kea-dhcp4 is not installed")
-def test_kea_backup(tmp_path, capsys):
-    result = run_main(capsys, args_for(tmp_path, backend="kea", interfaces=["t_absent_here"]))
+def test_kea_backup(tmp_path, run_module):
+    result = run_module(netboot_config, args_for(tmp_path, backend="kea", interfaces=["t_absent_here"]))
     assert result["config_test"]["rc"] == 0, result["config_test"]["output"]
     assert '"t_absent_here"' in (tmp_path / "dhcp.conf").read_text()
     hosts = [dict(HOSTS[0], ip="10.99.0.99")] + HOSTS[1:]
-    result = run_main(capsys, args_for(tmp_path, backend="kea", hosts=hosts, backup=True, _ansible_diff=True,
+    result = run_module(netboot_config, args_for(tmp_path, backend="kea", hosts=hosts, backup=True, _ansible_diff=True,
                                        interfaces=["t_absent_here"]))
     assert result["changed"] and result["changes"]["changed"] == ["node001"]
     assert result["diff"] == {"before": {"node001": {"ip": "10.99.0.11"}}, "after": {"node001": {"ip": "10.99.0.99"}}}

@@ -17,9 +17,8 @@ import json
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._zfs import ZfsCli
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.zfs import ZfsCli
 from ansible_collections.labfarm.massclone.plugins.modules import zfs_clone
 
 SNAP = "tank/projects/P@s1"
@@ -45,34 +44,28 @@ def zfs(monkeypatch):
     return calls, answers
 
 
-def run_main(capsys, args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            zfs_clone.main()
-    return json.loads(capsys.readouterr().out)
 
-
-def test_a_missing_zfs_command_is_a_clear_error(monkeypatch, capsys):
+def test_a_missing_zfs_command_is_a_clear_error(monkeypatch, run_module):
     monkeypatch.setattr(AnsibleModule, "get_bin_path", lambda self, name, *a, **k: None)
-    result = run_main(capsys, {"snapshot": SNAP, "clones": "tank/c/C[1-2]"})
+    result = run_module(zfs_clone, {"snapshot": SNAP, "clones": "tank/c/C[1-2]"})
     assert result["failed"] and "the zfs command was not found" in result["msg"] and "zfs-fuse" in result["msg"]
 
 
-def test_check_mode_with_diff(zfs, capsys):
+def test_check_mode_with_diff(zfs, run_module):
     calls = zfs[0]
-    result = run_main(capsys, {"snapshot": SNAP, "clones": "tank/c/C[1-2]", "_ansible_check_mode": True,
+    result = run_module(zfs_clone, {"snapshot": SNAP, "clones": "tank/c/C[1-2]", "_ansible_check_mode": True,
                                "_ansible_diff": True})
     assert result["changed"] and result["created"] == ["tank/c/C1", "tank/c/C2"]
     assert result["diff"] == {"before": {"clones": []}, "after": {"clones": ["tank/c/C1", "tank/c/C2"]}}
     assert [c[0] for c in calls] == ["list", "list"]
 
 
-def test_no_diff_unless_asked_and_warnings_become_warnings(zfs, capsys):
+def test_no_diff_unless_asked_and_warnings_become_warnings(zfs, run_module):
     calls, answers = zfs
     answers[("list", "-H", "-o", "name", "-t", "snapshot", "-r", "tank/projects/P")] = (0, SNAP + "\n", "")
     answers[("list", "-H", "-o", "name,origin,type,mountpoint,mounted", "-t", "filesystem,volume", "-r", "tank")] = (
         0, LISTING + "tank/projects/P/new\t-\tfilesystem\t/tank/projects/P/new\tyes\n", "")
-    result = run_main(capsys, {"snapshot": SNAP, "clones": ["tank/c/C1"], "recursive": True})
+    result = run_module(zfs_clone, {"snapshot": SNAP, "clones": ["tank/c/C1"], "recursive": True})
     assert "diff" not in result
     assert result["created"] == ["tank/c/C1"]
     # ansible-core 2.19 returns warnings as WarningSummary dicts, older releases as strings
@@ -80,10 +73,10 @@ def test_no_diff_unless_asked_and_warnings_become_warnings(zfs, capsys):
     assert ["clone", "-p", SNAP, "tank/c/C1"] in calls
 
 
-def test_a_failed_clone_is_reported_as_failed_clone(zfs, capsys):
+def test_a_failed_clone_is_reported_as_failed_clone(zfs, run_module):
     answers = zfs[1]
     answers[("clone", "-p", SNAP, "tank/c/C2")] = (1, "", "cannot create 'tank/c/C2': out of space\n")
-    result = run_main(capsys, {"snapshot": SNAP, "clones": "tank/c/C[1-3]"})
+    result = run_module(zfs_clone, {"snapshot": SNAP, "clones": "tank/c/C[1-3]"})
     assert result["failed"] and result["failed_clone"] == "tank/c/C2"
     assert "out of space" in result["msg"] and result["changed"] is False
 
@@ -97,9 +90,9 @@ def test_a_failed_clone_is_reported_as_failed_clone(zfs, capsys):
     ({"snapshot": SNAP, "source": "tank/projects/P", "clones": "tank/c/C1"}, ["mutually exclusive"]),
     ({"source": "tank/projects/P", "clones": "tank/c/C1"}, ["snapshot_name"]),
 ])
-def test_bad_arguments_fail_cleanly(zfs, capsys, args, words):
+def test_bad_arguments_fail_cleanly(zfs, run_module, args, words):
     calls = zfs[0]
-    result = run_main(capsys, args)
+    result = run_module(zfs_clone, args)
     assert result["failed"]
     for word in words:
         assert word in result["msg"]

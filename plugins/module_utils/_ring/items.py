@@ -2,6 +2,7 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# Private to labfarm.massclone: no API promise; other collections must not import it.
 """What a ring session copies (dolly+'s iofiles): the source's items and each receiver's targets.
 
 * An item is a raw file, partition or disk, or an archive (tar, tar.gz, tar.zst, cpio). The source
@@ -35,8 +36,8 @@ import subprocess
 import threading
 import time
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._files import atomic_write
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring_wire import RingError
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.files import atomic_write
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.wire import RingError
 
 ARCHIVE_FORMATS = ("tar", "tar.gz", "tar.zst", "cpio")
 FORMATS = ("raw",) + ARCHIVE_FORMATS

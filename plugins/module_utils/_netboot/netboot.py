@@ -2,6 +2,7 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# Private to labfarm.massclone: no API promise; other collections must not import it.
 """The network's view of every node: DHCP reservations and PXE boot entries.
 
 From lists of hosts (name, MAC, IP, boot profile) and subnets, this validates the whole batch
@@ -26,7 +27,7 @@ import re
 import shutil
 import tempfile
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._files import atomic_write, fsync_dir
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.files import atomic_write, fsync_dir
 
 BACKENDS = ("dnsmasq", "isc", "kea")
 PROFILE_TYPES = ("local", "linux", "ipxe_chain")

@@ -2,6 +2,7 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# Private to labfarm.massclone: no API promise; other collections must not import it.
 """The range engine: expand and fold node ranges.
 
 One grammar for the range syntaxes lab and cluster people already write:
@@ -34,7 +35,7 @@ __metaclass__ = type
 import itertools
 import re
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._common import type_name
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
 
 DEFAULT_LIMIT = 1000000
 

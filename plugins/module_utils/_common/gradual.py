@@ -2,6 +2,7 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# Private to labfarm.massclone: no API promise; other collections must not import it.
 """Gradual start/stop of many things (GNS3 nodes, libvirt domains): a bounded rate and a bounded
 number in flight. Pure logic: the clock, the sleep and the way a worker runs are injected, so tests
 drive it without a server or real time. Standard library only."""

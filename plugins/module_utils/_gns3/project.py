@@ -2,6 +2,7 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# Private to labfarm.massclone: no API promise; other collections must not import it.
 """The GNS3 project model: read project files, describe them, and reset clones of a project.
 
 A reset makes a copy of a project (a ZFS clone of its dataset, or a plain copy) loadable on the
@@ -25,8 +26,8 @@ import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._common import type_name
-from ansible_collections.labfarm.massclone.plugins.module_utils._files import atomic_write
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.files import atomic_write
 
 # The record a reset leaves in each project directory, so that a rerun recognises its own work.
 # GNS3 rewrites the .gns3 file from its own model and would drop an unknown key, so the record

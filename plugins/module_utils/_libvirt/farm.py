@@ -2,6 +2,7 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# Private to labfarm.massclone: no API promise; other collections must not import it.
 """The VM farm on libvirt: many tiny VMs on qcow2 overlays of one backing file, over hypervisors.
 
 What the ``libvirt_farm`` and ``libvirt_farm_info`` modules do, as plain Python written against the
@@ -32,10 +33,10 @@ import re
 import threading
 import xml.etree.ElementTree as ET
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._common import type_name
-from ansible_collections.labfarm.massclone.plugins.module_utils._gradual import GradualScheduler
-from ansible_collections.labfarm.massclone.plugins.module_utils.noderange import NodeRangeError, expand
-from ansible_collections.labfarm.massclone.plugins.module_utils.placement import (
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.gradual import GradualScheduler
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.noderange import NodeRangeError, expand
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.placement import (
     POLICIES,
     PlacementError,
     max_items,

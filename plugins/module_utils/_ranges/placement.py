@@ -2,6 +2,7 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# Private to labfarm.massclone: no API promise; other collections must not import it.
 """Placement: distribute N items (project clones, VMs) over hosts with capacities.
 
 The job vm5k does for Grid'5000 VM deployments, with the gaps closed: the
@@ -53,7 +54,7 @@ import decimal
 import math
 from fractions import Fraction
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._common import type_name
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
 
 POLICIES = ("round_robin", "even", "concentrated", "weighted")
 

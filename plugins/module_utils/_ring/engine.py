@@ -2,6 +2,7 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# Private to labfarm.massclone: no API promise; other collections must not import it.
 """Disk ring duplication: the source and the receivers of one session (dolly's ring, fault tolerant).
 
     source --> R1 --> R2 --> ... --> Rn
@@ -38,11 +39,11 @@ import socket
 import threading
 import time
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._files import atomic_write
-from ansible_collections.labfarm.massclone.plugins.module_utils import _ring_wire as wire
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring_items import (
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.files import atomic_write
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring import wire as wire
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.items import (
     KIND_DATA, KIND_HOLE, SourceItem, Target, ItemState, check_targets, item_digest)
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring_wire import RingError, LinkLost, Stalled
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.wire import RingError, LinkLost, Stalled
 
 ACK_INTERVAL = 0.5
 END_POS = (1 << 16, 0)

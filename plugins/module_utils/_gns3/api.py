@@ -2,6 +2,7 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# Private to labfarm.massclone: no API promise; other collections must not import it.
 """The GNS3 REST client, the gradual node start/stop scheduler and the gns3_server job.
 
 * ``GNS3Client`` speaks the controller API of GNS3 2.2 (``/v2``, optional HTTP basic auth)
@@ -37,7 +38,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from urllib.request import HTTPSHandler, ProxyHandler, Request, build_opener
 
 # The scheduler is shared with libvirt_farm; imported here so existing imports keep working.
-from ansible_collections.labfarm.massclone.plugins.module_utils._gradual import (  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.gradual import (  # noqa: F401 pylint: disable=unused-import
     GradualScheduler,
     WaitTimeout,
     spawn_inline,

@@ -2,6 +2,7 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# Private to labfarm.massclone: no API promise; other collections must not import it.
 """The ZFS layer of zfs_clone: name rules, planning, and the zfs commands that clone a batch.
 
 * Every zfs process goes through ``ZfsCli._run_command(argv) -> (rc, stdout, stderr)``:
@@ -29,8 +30,8 @@ import subprocess
 import time
 from collections import namedtuple
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._common import type_name
-from ansible_collections.labfarm.massclone.plugins.module_utils.noderange import NodeRangeError, expand
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.noderange import NodeRangeError, expand
 
 MAX_NAME_LEN = 255
 MAX_RETRIES = 20
