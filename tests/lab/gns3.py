@@ -1,7 +1,7 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Real GNS3 servers for tests and benchmarks (LAB.md, "GNS3 server").
+"""Real GNS3 servers for tests and benchmarks (gns3-server 2.2 and 3.0 from PyPI, each in its own virtualenv).
 
     server = GNS3Server("3.0", workdir)          # 127.0.0.1:13081, consoles 29000-29999
     server.start()                               # waits for /v3/version, then logs in as admin
@@ -38,7 +38,7 @@ import urllib.request
 import uuid
 
 # Default ports per version: console and UDP ranges stay below the kernel's ephemeral range
-# (32768-60999 here), or GNS3 silently replaces ports another process holds (LAB.md).
+# (32768-60999 here), or GNS3 silently replaces ports another process holds (seen with 2.2.61 and 3.0.6).
 DEFAULTS = {
     "2.2": {"port": 13080, "console_range": (28000, 28999), "udp_range": (20000, 20999)},
     "3.0": {"port": 13081, "console_range": (29000, 29999), "udp_range": (21000, 21999)},

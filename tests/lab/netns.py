@@ -1,8 +1,8 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""DHCP and TFTP servers in network namespaces, for tests and benchmarks (LAB.md, "DHCP servers in
-network namespaces" and "TFTP / PXE").
+"""DHCP and TFTP servers in network namespaces, for tests and benchmarks (Debian's dnsmasq,
+isc-dhcp-server, Kea and tftpd-hpa, each in a namespace the test makes).
 
     lab = NetnsLab(workdir)          # names lfnb<5 hex>..., subnet 10.99.<random n>.0/24
     lab.setup()                      # server ns (bridge + veth end, server IP .1), client ns (veth end)

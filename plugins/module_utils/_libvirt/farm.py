@@ -882,7 +882,7 @@ class Farm:
                     except lv.libvirtError as exc:
                         if exc.get_error_code() != lv.VIR_ERR_NO_SUPPORT and "unsupported" not in _lv_message(exc):
                             raise
-                        dom.create()     # the test driver cannot start paused (LAB.md)
+                        dom.create()     # the test driver cannot start paused
                         dom.suspend()
                 else:
                     dom.create()

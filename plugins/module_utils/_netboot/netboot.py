@@ -6,7 +6,7 @@
 """The network's view of every node: DHCP reservations and PXE boot entries.
 
 From lists of hosts (name, MAC, IP, boot profile) and subnets, this validates the whole batch
-(the daemons' own config tests miss most of what goes wrong, see ../shared/LAB.md) and renders
+(the daemons' own config tests miss most of what goes wrong, the module tests the files itself first) and renders
 the configuration of one DHCP server (dnsmasq, isc-dhcpd or Kea 2.x) and the PXE files served
 over TFTP (pxelinux.cfg default menu and per-MAC files, iPXE menu and per-MAC scripts).
 

@@ -6,7 +6,7 @@
 VPCS+qemu project on a zfs-fuse pool that is the projects_path of a real GNS3 server (2.2.61 and
 3.0.6), the server reloads, and all 20 clones are opened at the same time beside the source.
 
-GNS3 silently reassigns conflicting console ports and accepts duplicate MACs (LAB.md), so a load
+GNS3 silently reassigns conflicting console ports and accepts duplicate MACs (both versions), so a load
 that succeeds proves little: the test compares what the API reports with what each file holds and
 with the role's summary, checks that every port and MAC is unique, and that the server logged no
 error. Then a rerun changes nothing and state=absent removes the clones and nothing else.

@@ -68,7 +68,7 @@ def test_vm_pxe_boots_with_reserved_ip_and_own_file(netboot):
     vm["boot"] = "local"     # iPXE: the per-MAC script says `exit`; pxelinux: LOCALBOOT
     netboot.configure("dnsmasq", hosts)
     log = netboot.files("dnsmasq")["log_file"]
-    # iPXE waits ~13 s for an IPv6 router advertisement before DHCPv4 unless one comes (LAB.md)
+    # iPXE waits ~13 s for an IPv6 router advertisement before DHCPv4 unless one comes (iPXE 1.21 in Debian)
     lab.add_server_address("fd99::1/64")
     netboot.lab.start_dnsmasq(netboot.dest("dnsmasq"), log_file=log,
                               extra_args=["--enable-ra", "--dhcp-range=fd99::,ra-only", "--log-dhcp"])
