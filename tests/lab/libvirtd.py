@@ -1,8 +1,8 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A real libvirtd (QEMU/TCG) for tests and benchmarks, private to its caller (libvirtd from Debian with its own sockets and state).
 """A real libvirtd (QEMU/TCG, from Debian) for tests and benchmarks, with its own sockets and state.
+
     lv = PrivateLibvirtd(workdir, netns="lfvm1a2b3s").start()
     lv.uri                      # qemu+unix:///system?socket=<workdir>/run/libvirt-sock
     lv.stop()                   # destroys what QEMU still runs, kills libvirtd by PID

@@ -1,8 +1,8 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Real ZFS for tests and benchmarks: the zfs-fuse daemon and file-backed pools: zfs-fuse runs as a daemon, pools live in sparse files.
 """Real ZFS for tests and benchmarks: the zfs-fuse daemon and pools in sparse files.
+
     lab = ZfsLab()
     lab.ensure_daemon()                          # reuses a running zfs-fuse, else starts one
     lab.destroy_stale_pools("lfzt")              # pools of dead runs whose vdev files are gone
