@@ -21,12 +21,25 @@ import sys
 import ansible_test
 
 SCRIPT = '''#!/usr/bin/env python
-# Written by labfarm.massclone's hack/ansible-test-pip.py: installs pip %(version)s from its wheel.
+# Written by labfarm.massclone's hack/ansible-test-pip.py: installs pip %(version)s from its wheel,
+# taking the arguments get-pip.py takes (pip install options, requirements, --no-setuptools, --no-wheel).
+import os
+import re
 import sys
+
 wheel = %(wheel)r
 sys.path.insert(0, wheel)
 from pip._internal.cli.main import main
-sys.exit(main(["install", "--no-cache-dir", "--find-links", %(links)r] + sys.argv[1:]))
+
+args = sys.argv[1:]
+skip = {"setuptools": "--no-setuptools" in args or bool(os.environ.get("PIP_NO_SETUPTOOLS")),
+        "wheel": "--no-wheel" in args or bool(os.environ.get("PIP_NO_WHEEL"))}
+args = [arg for arg in args if arg not in ("--no-setuptools", "--no-wheel")]
+named = set(re.match(r"[A-Za-z0-9._-]*", arg).group(0).lower() for arg in args if not arg.startswith("-"))
+for name in ("pip", "setuptools", "wheel"):
+    if name not in named and not skip.get(name):
+        args.append(name)
+sys.exit(main(["install", "--upgrade", "--force-reinstall", "--find-links", %(links)r] + args))
 '''
 
 
