@@ -38,8 +38,22 @@ demo-placement: setup
 test: setup unit integration molecule sanity lint build
 	@echo "make test: all passed"
 
+# Every plugin, for ansible-doc: under the oldest ansible-core claimed (unit) and from the built tarball (build).
+PLUGINS := inventory:noderange filter:noderange filter:nodefold filter:placement \
+    module:zfs_clone module:gns3_project_reset module:gns3_project_info module:gns3_server \
+    module:netboot_config module:kea_command module:ring_copy module:libvirt_farm module:libvirt_farm_info
+ROLES := mass_clone netboot_server disk_ring vm_farm
+
+# The unit tests, then again with the oldest ansible-core that meta/runtime.yml claims (.venv-oldest),
+# with every plugin's and role's documentation read by that version's ansible-doc.
 unit: setup
 	python -m pytest -q -p no:cacheprovider tests/unit
+	$(ROOT)/.venv-oldest/bin/python -m pytest -q -p no:cacheprovider tests/unit
+	@set -e; old=$$($(ROOT)/.venv-oldest/bin/ansible --version | sed -n '1s/.*core \([0-9.]*\).*/\1/p'); \
+	for plugin in $(PLUGINS); do \
+	    $(ROOT)/.venv-oldest/bin/ansible-doc -t $${plugin%%:*} labfarm.massclone.$${plugin#*:} >/dev/null; done; \
+	for role in $(ROLES); do $(ROOT)/.venv-oldest/bin/ansible-doc -t role labfarm.massclone.$$role >/dev/null; done; \
+	echo "unit: ansible-core $$old (the oldest claimed) passes the unit tests and reads every plugin's and role's docs"
 
 # The lab is installed by hack/setup.sh, so here a missing zfs-fuse or GNS3 server fails the run.
 integration: setup
@@ -77,15 +91,12 @@ build: setup
 	@rm -rf $(WORK)/build && mkdir -p $(WORK)/build/collections
 	ansible-galaxy collection build --force --output-path $(WORK)/build .
 	ansible-galaxy collection install --force -p $(WORK)/build/collections $(WORK)/build/labfarm-massclone-$(VERSION).tar.gz
-	@set -e; for plugin in inventory:noderange filter:noderange filter:nodefold filter:placement \
-	    module:zfs_clone module:gns3_project_reset module:gns3_project_info module:gns3_server \
-	    module:netboot_config module:kea_command module:ring_copy module:libvirt_farm module:libvirt_farm_info; do \
+	@set -e; for plugin in $(PLUGINS); do \
 	    ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t $${plugin%%:*} labfarm.massclone.$${plugin#*:} >/dev/null; \
 	    echo "ansible-doc -t $${plugin%%:*} labfarm.massclone.$${plugin#*:}: ok"; done
-	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.mass_clone >/dev/null
-	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.netboot_server >/dev/null
-	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.disk_ring >/dev/null
-	ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.vm_farm >/dev/null
+	@set -e; for role in $(ROLES); do \
+	    ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.$$role >/dev/null; \
+	    echo "ansible-doc -t role labfarm.massclone.$$role: ok"; done
 	@echo "build: labfarm-massclone-$(VERSION).tar.gz installs and its docs render"
 
 benchmark: setup

@@ -36,6 +36,17 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
     echo "$want" > "$stamp"
 fi
 
+# The oldest ansible-core meta/runtime.yml claims, for `make unit` to test that claim.
+stamp=.venv-oldest/.requirements.sha
+want=$(sha256sum < requirements-oldest.txt | cut -d' ' -f1)
+if [ ! -x .venv-oldest/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "setup: creating .venv-oldest (requirements-oldest.txt)"
+    rm -rf .venv-oldest
+    "$PYTHON" -m venv .venv-oldest
+    .venv-oldest/bin/python -m pip install -q --disable-pip-version-check -r requirements-oldest.txt
+    echo "$want" > "$stamp"
+fi
+
 # ANSIBLE_COLLECTIONS_PATH=.venv/collections finds this checkout as labfarm.massclone.
 mkdir -p .venv/collections/ansible_collections/labfarm
 ln -sfn "$root" .venv/collections/ansible_collections/labfarm/massclone
