@@ -35,7 +35,7 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.gradual import GradualScheduler
-from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.noderange import NodeRangeError, expand
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.names import NamesError, names_from
 from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.placement import (
     POLICIES,
     PlacementError,
@@ -73,21 +73,11 @@ class FarmError(Exception):
 # -- options ------------------------------------------------------------------
 
 def expand_vms(vms):
-    """VM names from one noderange string or a list of literal names; checked, in order."""
-    if isinstance(vms, str):
-        try:
-            names = expand(vms, limit=MAX_VMS)
-        except NodeRangeError as exc:
-            raise FarmError("vms: %s. Write a range such as lfvm[001-050] or a list of names." % exc)
-    elif isinstance(vms, (list, tuple)):
-        names = []
-        for index, name in enumerate(vms):
-            if not isinstance(name, str):
-                raise FarmError("vms[%d] is %r (%s): VM names are strings; quote it in YAML." % (index, name, type_name(name)))
-            if name not in names:
-                names.append(name)
-    else:
-        raise FarmError("vms must be a noderange string (lfvm[01-20]) or a list of names, got %s." % type_name(vms))
+    """VM names from one noderange string or a list of literal names (_ranges.names' rule); checked, in order."""
+    try:
+        names = names_from(vms, "vms", MAX_VMS, "lfvm[001-050]", allow_empty=True)
+    except NamesError as exc:
+        raise FarmError(str(exc))
     for name in names:
         if not _NAME_RE.match(name) or len(name) > 200:
             raise FarmError("vms: %r is not a usable domain name; use letters, digits and _ . + - "
@@ -990,9 +980,9 @@ class Farm:
             if v["hypervisor"] and v["state"] != "absent":
                 counts[v["hypervisor"]] += 1
         before, after = {}, {}
-        for name in self.names:
+        for entry in vms:       # one per name, in order: no search
+            name = entry["name"]
             vm = self.vms[name]
-            entry = next(v for v in vms if v["name"] == name)
             if entry["action"] in ("unchanged", "none") and not entry.get("started"):
                 continue
             before[name] = vm["before"]
