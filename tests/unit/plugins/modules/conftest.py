@@ -28,12 +28,25 @@ except ImportError:   # ansible-core 2.16 to 2.18: the arguments AnsibleModule r
 @pytest.fixture(autouse=True)
 def as_module(monkeypatch):
     """Once a test in the same process has loaded controller code (the filter tests do), ansible-core
-    2.19 sends module warnings to the controller's display instead of the result: run as a module."""
+    2.19 sends module warnings to the controller's display instead of the result: run as a module.
+    Warnings are process-wide: each test starts with none."""
     try:
         from ansible.module_utils import _internal
         monkeypatch.setattr(_internal, "is_controller", False)
     except (ImportError, AttributeError):
         pass
+    from ansible.module_utils.common import warnings
+    warnings._global_warnings.clear()
+    warnings._global_deprecations.clear()
+
+
+@pytest.fixture
+def warning_texts():
+    """warning_texts(result) -> the texts of a module result's warnings (plain strings up to ansible-core
+    2.18, summaries in 2.19)."""
+    def texts(result):
+        return [item["event"]["msg"] if isinstance(item, dict) else item for item in result.get("warnings", [])]
+    return texts
 
 
 @pytest.fixture
