@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.join(ROOT, ".venv", "collections"))
 
 from ClusterShell.NodeSet import NodeSet  # noqa: E402  (the baseline a user would otherwise pick)
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.noderange import expand, fold, nodesort  # noqa: E402
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.expand import expand  # noqa: E402
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.fold import fold, nodesort  # noqa: E402
 
 CASES = [
     ("1 bracket, padded", "node[000001-100000]"),

@@ -15,13 +15,9 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.six import string_types
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.noderange import (
-    DEFAULT_LIMIT,
-    NodeRangeError,
-    expand,
-    fold,
-)
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.expand import DEFAULT_LIMIT, NodeRangeError, expand
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.fold import fold
 
 
 def noderange(expr, groups=None, universe=None, limit=DEFAULT_LIMIT):

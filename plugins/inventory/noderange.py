@@ -190,8 +190,8 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.utils.vars import combine_vars, isidentifier
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.noderange import NodeRangeError, expand
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.expand import NodeRangeError, expand
 from ansible_collections.labfarm.massclone.plugins.module_utils._ranges import placement as placement_engine
 
 try:

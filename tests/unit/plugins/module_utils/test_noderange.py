@@ -7,13 +7,8 @@ import tracemalloc
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.noderange import (
-    NodeRangeError,
-    expand,
-    fold,
-    nodesort,
-    sort_key,
-)
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.expand import NodeRangeError, expand
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.fold import fold, nodesort, sort_key
 
 
 def names(prefix, lo, hi, width=0):

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.noderange import expand, fold, nodesort
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.expand import expand
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.fold import fold, nodesort
 
 NodeSet = pytest.importorskip("ClusterShell.NodeSet").NodeSet
 
