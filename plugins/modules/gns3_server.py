@@ -25,40 +25,6 @@ description:
   - Idempotent - a project already opened or nodes already started are left alone and reported as unchanged.
   - Errors name the value at fault and how to fix it. Passwords and tokens never appear in messages.
 options:
-  url:
-    description:
-      - Base URL of the GNS3 server, V(http://HOST:3080) (or V(https://...)).
-      - A URL that ends in V(/v2) or V(/v3) pins that API version.
-    type: str
-    required: true
-  api_version:
-    description:
-      - The API to speak - V(v2) for GNS3 2.2, V(v3) for GNS3 3.x.
-      - V(auto) asks C(/v3/version), then C(/v2/version).
-    type: str
-    choices: [auto, v2, v3]
-    default: auto
-  username:
-    description:
-      - GNS3 3.x - the user to log in as (C(POST /v3/access/users/authenticate)). GNS3 3.x creates the user
-        V(admin) with password V(admin) unless C([Controller] default_admin_username/default_admin_password) say otherwise.
-      - GNS3 2.2 - the user of HTTP basic authentication, when the server has C(auth = true).
-    type: str
-  password:
-    description: Password of O(username).
-    type: str
-  token:
-    description:
-      - GNS3 3.x - an access token to use instead of O(username) and O(password).
-    type: str
-  validate_certs:
-    description: Verify the server's TLS certificate (V(https://) URLs). V(false) for a self-signed certificate.
-    type: bool
-    default: true
-  timeout:
-    description: Seconds to wait for the answer to one HTTP request.
-    type: int
-    default: 30
   reload:
     description:
       - Make the server re-read its C(projects_path) (C(POST /reload)), so that project directories copied or cloned
@@ -129,13 +95,23 @@ options:
     type: list
     elements: str
     default: [cloud, nat, ethernet_switch, ethernet_hub, frame_relay_switch, atm_switch]
+extends_documentation_fragment:
+  - labfarm.massclone.gns3
+  - labfarm.massclone.attributes
 attributes:
   check_mode:
-    description: Reports what would be loaded, opened, closed, started or stopped, and sends nothing that changes the server.
     support: full
+    details:
+      - Reports what would be loaded, opened, closed, started or stopped, and sends nothing that changes the server.
   diff_mode:
-    description: Shows, per project, its status and how many of its nodes are started, before and after.
     support: full
+    details:
+      - Shows, per project, its status and how many of its nodes are started, before and after.
+  idempotent:
+    support: full
+    details:
+      - A project already in its state and nodes already started (or stopped) are left alone and reported unchanged.
+      - O(reload) is sent on every run, and reported as changed only when it made new projects appear.
 notes:
   - >-
     Needs network access from the host the task runs on to the GNS3 server; it runs well on the controller
@@ -320,36 +296,28 @@ warnings:
   elements: str
 """
 
-import os
-import signal
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.api import (
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import ResultError
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.job import run_server_job
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.options import (
     DEFAULT_SKIP_NODE_TYPES,
-    GNS3Client,
-    GNS3Error,
-    ServerJob,
-    scrub,
+    STATES,
+    connection_argument_spec,
 )
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.reload_signal import hup_sender
 
 
 def argument_spec():
     return dict(
-        url=dict(type="str", required=True),
-        api_version=dict(type="str", default="auto", choices=["auto", "v2", "v3"]),
-        username=dict(type="str"),
-        password=dict(type="str", no_log=True),
-        token=dict(type="str", no_log=True),
-        validate_certs=dict(type="bool", default=True),
-        timeout=dict(type="int", default=30),
+        connection_argument_spec(),
         reload=dict(type="bool", default=False),
         reload_pid=dict(type="int"),
         reload_service=dict(type="str"),
         reload_timeout=dict(type="int", default=60),
         projects=dict(type="list", elements="str", default=[]),
-        state=dict(type="str", choices=["present", "opened", "closed", "started", "stopped"]),
+        state=dict(type="str", choices=list(STATES)),
         rate=dict(type="float", default=2.0),
         concurrency=dict(type="int", default=4),
         wait=dict(type="bool", default=True),
@@ -360,47 +328,12 @@ def argument_spec():
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    params = module.params
-    secrets = [s for s in (params["password"], params["token"]) if s]
-
-    def hup(pid=None, service=None):
-        if pid:
-            try:
-                os.kill(pid, signal.SIGHUP)
-            except OSError as exc:
-                raise GNS3Error("cannot send SIGHUP to gns3server PID %d (reload_pid): %s" % (pid, exc.strerror or exc),
-                                hint="give the PID of the running gns3server, on the host the task runs on")
-            return
-        rc, out, err = module.run_command(["systemctl", "kill", "-s", "HUP", service])
-        if rc != 0:
-            raise GNS3Error("systemctl kill -s HUP %s (reload_service) failed (rc=%d): %s"
-                            % (service, rc, (err or out).strip()),
-                            hint="give the systemd unit of gns3server on the host the task runs on")
-
-    job = None
     try:
-        client = GNS3Client(params["url"], api_version=params["api_version"], username=params["username"],
-                            password=params["password"], token=params["token"],
-                            validate_certs=params["validate_certs"], timeout=params["timeout"])
-        job = ServerJob(client, params, check_mode=module.check_mode, hup=hup)
-        result, failure = job.run()
-    except GNS3Error as exc:
-        partial = dict(job.result) if job else {"changed": False}
-        partial.pop("diff", None)
-        for warning in partial.pop("warnings", []):
-            module.warn(warning)
-        module.fail_json(msg=scrub(str(exc), secrets), **partial)
-    except Exception as exc:  # pylint: disable=broad-except
-        module.fail_json(msg=scrub("unexpected error: %s: %s" % (type(exc).__name__, exc), secrets),
-                         exception=scrub(traceback.format_exc(), secrets), changed=False)
-    diff = result.pop("diff", None)
-    if module._diff and diff is not None:
-        result["diff"] = diff
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    if failure:
-        module.fail_json(msg=scrub(failure, secrets), **result)
-    module.exit_json(**result)
+        result = run_server_job(module.params, check_mode=module.check_mode, hup=hup_sender(module.run_command))
+    except ResultError as error:
+        fail_with(module, error)
+    else:
+        exit_with(module, result)
 
 
 if __name__ == "__main__":
