@@ -191,6 +191,8 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.utils.vars import combine_vars, isidentifier
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.mac import MacError, format_mac, parse_mac_prefix
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.numbers import as_whole
 from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.expand import NodeRangeError, expand
 from ansible_collections.labfarm.massclone.plugins.module_utils._ranges import placement as placement_engine
 
@@ -311,12 +313,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 "columns": columns, "servers": servers}
 
     def _int(self, group, key, value):
-        if isinstance(value, bool) or not isinstance(value, int):
-            try:
-                return int(str(value), 10)
-            except ValueError:
-                raise self._error(group, key, "must be a whole number, got %r" % (value,))
-        return value
+        number = as_whole(value)
+        if number is None:
+            raise self._error(group, key, "must be a whole number, got %r" % (value,))
+        return number
 
     def _var_name(self, group, key, value, allow_empty=False):
         if allow_empty and value in ("", None):
@@ -371,29 +371,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
     def _plan_mac(self, group, spec, hosts):
         self._check_keys(group, "mac", spec, _MAC_KEYS)
         prefix = str(spec.get("prefix") or "")
-        octets = prefix.replace("-", ":").split(":") if prefix else []
         try:
-            values = [int(o, 16) for o in octets]
-            if not 1 <= len(values) <= 5 or any(not 0 <= v <= 255 or len(o) > 2 for v, o in zip(values, octets)):
-                raise ValueError
-        except ValueError:
-            raise self._error(group, "mac.prefix", "%r is not a MAC prefix of one to five octets (e.g. 02:42:0a)" % prefix)
-        if not values[0] & 0x02 or values[0] & 0x01:
-            raise self._error(group, "mac.prefix", "%r is not a locally administered unicast prefix: the first octet "
-                              "needs bit 0x02 set and bit 0x01 clear (e.g. %02x)" % (prefix, (values[0] | 0x02) & 0xFE))
-        free_bits = 8 * (6 - len(values))
+            block = parse_mac_prefix(prefix)
+        except MacError as exc:
+            raise self._error(group, "mac.prefix", "not a locally administered unicast prefix: %s" % exc)
         offset = self._int(group, "mac.offset", spec.get("offset", 0))
         if offset < 0:
             raise self._error(group, "mac.offset", "must be 0 or more, got %d" % offset)
-        if offset + len(hosts) > 2 ** free_bits:
+        if offset + len(hosts) > block.size:
             raise self._error(group, "mac.offset", "%d hosts from offset %d do not fit behind prefix %s (%d addresses); "
-                              "use a shorter prefix" % (len(hosts), offset, prefix, 2 ** free_bits))
-        head = ":".join("%02x" % v for v in values)
-        tail_octets = 6 - len(values)
-        macs = []
-        for value in range(offset, offset + len(hosts)):
-            tail = ":".join("%02x" % ((value >> (8 * i)) & 0xFF) for i in reversed(range(tail_octets)))
-            macs.append(head + ":" + tail)
+                              "use a shorter prefix" % (len(hosts), offset, prefix, block.size))
+        macs = [format_mac(block.base | value) for value in range(offset, offset + len(hosts))]
         return (self._var_name(group, "mac.var", spec.get("var") or "mac_address"), macs)
 
     def _plan_placement(self, group, spec, hosts, limit):
