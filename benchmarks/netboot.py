@@ -23,12 +23,16 @@ import _timing as timing
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".venv", "collections"))
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._netboot import netboot as nb  # noqa: E402
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.daemon import (  # noqa: E402  pylint: disable=wrong-import-position
+    BINARIES, config_test_command)
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.render import (  # noqa: E402  pylint: disable=wrong-import-position
+    render_dnsmasq, render_isc, render_kea, render_pxe)
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.validate import (  # noqa: E402  pylint: disable=wrong-import-position
+    BACKENDS, validate)
 
 HOSTS = 10000
 ROUNDS = 3
 TARGET = 1.0
-BINARIES = {"dnsmasq": "dnsmasq", "isc": "dhcpd", "kea": "kea-dhcp4"}
 SUBNETS = [{"network": "10.100.0.0/16", "gateway": "10.100.255.254", "dns": ["10.100.255.254"],
             "dynamic_range": "10.100.250.1-10.100.250.254"}]
 PROFILES = {"ring": {"type": "linux", "kernel": "ring/vmlinuz", "initrd": "ring/initrd.img", "append": "ip=dhcp"}}
@@ -46,19 +50,19 @@ def best(fn, rounds=ROUNDS):
 
 def render(backend, hosts, dest, tftp_root, workdir):
     def run():
-        parsed, subnets, profiles = nb.validate(hosts, SUBNETS, PROFILES, "local")
+        parsed, subnets, profiles = validate(hosts, SUBNETS, PROFILES, "local")
         if backend == "dnsmasq":
-            texts = nb.render_dnsmasq(parsed, subnets, dest + ".hosts", pxe=True, tftp_server="10.100.255.254",
-                                      lease_file=os.path.join(workdir, "leases"),
-                                      pid_file=os.path.join(workdir, "pid"), inline_hosts=True)
+            texts = render_dnsmasq(parsed, subnets, dest + ".hosts", pxe=True, tftp_server="10.100.255.254",
+                                   lease_file=os.path.join(workdir, "leases"),
+                                   pid_file=os.path.join(workdir, "pid"), inline_hosts=True)
         elif backend == "isc":
-            texts = nb.render_isc(parsed, subnets, tftp_server="10.100.255.254", pxe=True,
-                                  lease_file=os.path.join(workdir, "leases"), pid_file=os.path.join(workdir, "pid"))
+            texts = render_isc(parsed, subnets, tftp_server="10.100.255.254", pxe=True,
+                               lease_file=os.path.join(workdir, "leases"), pid_file=os.path.join(workdir, "pid"))
         else:
-            texts = nb.render_kea(parsed, subnets, tftp_server="10.100.255.254", pxe=True,
-                                  lease_file=os.path.join(workdir, "leases.csv"),
-                                  control_socket=os.path.join(workdir, "sock"))
-        return texts, nb.render_pxe(parsed, profiles, "local")
+            texts = render_kea(parsed, subnets, tftp_server="10.100.255.254", pxe=True,
+                               lease_file=os.path.join(workdir, "leases.csv"),
+                               control_socket=os.path.join(workdir, "sock"))
+        return texts, render_pxe(parsed, profiles, "local")
     return run
 
 
@@ -66,7 +70,7 @@ def daemon_test(backend, path):
     binary = shutil.which(BINARIES[backend], path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
     if binary is None:
         return None, "not installed"
-    command = nb.config_test_command(backend, binary, path)
+    command = config_test_command(backend, binary, path)
 
     def run():
         return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
@@ -85,10 +89,10 @@ def serve_last_host(hosts, workdir):
     lab.setup()
     try:
         lab.add_server_address("10.100.255.254/16")
-        parsed, subnets, dummy = nb.validate(hosts, SUBNETS, PROFILES, "local")
+        parsed, subnets, dummy = validate(hosts, SUBNETS, PROFILES, "local")
         conf = lab.path("dnsmasq.conf")
-        main_text, hosts_text = nb.render_dnsmasq(parsed, subnets, conf + ".hosts", interfaces=[lab.bridge],
-                                                  lease_file=lab.path("leases"), pid_file=lab.path("dnsmasq.pid"))
+        main_text, hosts_text = render_dnsmasq(parsed, subnets, conf + ".hosts", interfaces=[lab.bridge],
+                                               lease_file=lab.path("leases"), pid_file=lab.path("dnsmasq.pid"))
         with open(conf, "w") as out:
             out.write(main_text)
         with open(conf + ".hosts", "w") as out:
@@ -110,7 +114,7 @@ def main():
     print("%d hosts, best of %d; target: validate + render < %.1f s" % (HOSTS, ROUNDS, TARGET))
     print("%-8s %18s %12s %22s %8s" % ("backend", "validate+render", "PXE files", "daemon config test", "ratio"))
     try:
-        for backend in nb.BACKENDS:
+        for backend in BACKENDS:
             dest = os.path.join(workdir, "%s.conf" % backend)
             seconds, (texts, pxe_files) = best(render(backend, hosts, dest, os.path.join(workdir, "tftp"), workdir))
             main_text = texts[0] if isinstance(texts, tuple) else texts

@@ -22,16 +22,25 @@ description:
   - Needs nothing but Python on the managed host (no socat, no Control Agent).
 author:
   - labfarm.massclone contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - labfarm.massclone.attributes
 attributes:
   check_mode:
     support: partial
-    description: Commands in O(read_only_commands) are sent in check mode; any other command is not sent and the
-      task reports changed.
-    details: Check mode cannot tell whether Kea would accept a changing command such as C(config-reload); run
-      C(config-test) with the new configuration as O(arguments) for that.
+    details:
+      - Commands in O(read_only_commands) are sent in check mode; any other command is not sent and the task
+        reports changed.
+      - Check mode cannot tell whether Kea would accept a changing command such as C(config-reload); run
+        C(config-test) with the new configuration as O(arguments) for that.
   diff_mode:
     support: none
-    description: Kea's answer is returned, not a diff.
+    details: Kea's answer is returned, not a diff.
+  idempotent:
+    support: partial
+    details:
+      - Commands in O(read_only_commands) change nothing and report C(changed=false).
+      - Any other command is sent again on every run and reports C(changed=true) when Kea accepts it; whether it
+        changes anything (C(config-reload) of an unchanged file does not) is up to Kea, which does not say.
 options:
   socket:
     description: Path of the daemon's unix control socket (its C(control-socket.socket-name)).
@@ -93,65 +102,10 @@ arguments:
   sample: {}
 """
 
-import json
-import socket
-import time
-
 from ansible.module_utils.basic import AnsibleModule
-
-READ_ONLY = ["config-get", "config-test", "status-get", "version-get", "list-commands", "build-report",
-             "statistic-get", "statistic-get-all", "lease4-get", "lease4-get-all", "lease6-get", "lease6-get-all"]
-
-
-class KeaError(Exception):
-    pass
-
-
-def send_command(path, command, arguments=None, timeout=10.0):
-    """Send one command; return Kea's answer (a dict; a Control Agent's one-element list is unwrapped).
-    Retries the connection until `timeout` while the socket is absent or refuses (daemon starting)."""
-    request = {"command": command}
-    if arguments is not None:
-        request["arguments"] = arguments
-    deadline = time.monotonic() + timeout
-    while True:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(max(0.1, deadline - time.monotonic()))
-        try:
-            sock.connect(path)
-            break
-        except (OSError, socket.error) as exc:
-            sock.close()
-            if time.monotonic() >= deadline:
-                raise KeaError("cannot connect to Kea's control socket %s within %gs: %s" % (path, timeout, exc))
-            time.sleep(0.1)
-    try:
-        sock.sendall(json.dumps(request).encode("utf-8"))
-        data = b""
-        answer = None
-        while answer is None:
-            try:
-                chunk = sock.recv(65536)
-            except socket.timeout:
-                raise KeaError("no complete answer from %s within %gs to %r (got %r)"
-                               % (path, timeout, command, data[:200].decode("utf-8", "replace")))
-            if not chunk:
-                break
-            data += chunk
-            try:
-                answer = json.loads(data.decode("utf-8"))
-            except ValueError:
-                continue
-    finally:
-        sock.close()
-    if answer is None:
-        raise KeaError("Kea closed %s without a JSON answer to %r: %r"
-                       % (path, command, data[:200].decode("utf-8", "replace")))
-    if isinstance(answer, list):
-        answer = answer[0] if answer else {}
-    if not isinstance(answer, dict) or not isinstance(answer.get("result"), int):
-        raise KeaError("unexpected answer from %s to %r: %r" % (path, command, answer))
-    return answer
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.kea import (
+    READ_ONLY, KeaError, answer_fields, send_command)
 
 
 def main():
@@ -168,21 +122,13 @@ def main():
     params = module.params
     changes = params["command"] not in params["read_only_commands"]
     if module.check_mode and changes:
-        module.exit_json(changed=True)
+        exit_with(module, dict(changed=True))
     try:
         answer = send_command(params["socket"], params["command"], params["arguments"], params["timeout"])
+        result = answer_fields(answer, params["command"])
     except KeaError as exc:
-        module.fail_json(msg=str(exc), changed=False)
-    result = dict(changed=changes, result=answer["result"])
-    if "text" in answer:
-        result["text"] = answer["text"]
-    if "arguments" in answer:
-        result["arguments"] = answer["arguments"]
-    if answer["result"] != 0:
-        result["changed"] = False
-        module.fail_json(msg="Kea answered %s to %r: %s"
-                             % (answer["result"], params["command"], answer.get("text", "(no text)")), **result)
-    module.exit_json(**result)
+        fail_with(module, exc, changed=False)
+    exit_with(module, dict(result, changed=changes))
 
 
 if __name__ == "__main__":

@@ -32,13 +32,18 @@ description:
     dnsmasq re-reads the hosts file, Kea C(config-reload), dhcpd restart).
 author:
   - labfarm.massclone contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - labfarm.massclone.attributes
 attributes:
   check_mode:
     support: full
-    description: Validates, renders and runs the config test; returns the files and host changes, writes nothing.
+    details: Validates, renders and runs the config test; returns the files and host changes, writes nothing.
   diff_mode:
     support: full
-    description: Hosts added, removed and changed (name, mac, ip, boot), not a text diff of the files.
+    details: Hosts added, removed and changed (name, mac, ip, boot), not a text diff of the files.
+  idempotent:
+    support: full
+    details: Only files whose content differs are written; a second run with the same hosts writes nothing.
 options:
   hosts:
     description: Every host the DHCP server knows. The whole list each time; hosts not listed are removed.
@@ -51,7 +56,9 @@ options:
         type: str
         required: true
       mac:
-        description: MAC address, six hex octets separated by C(:) or C(-); written lower case with colons.
+        description:
+          - MAC address, six hex octets separated by C(:) or C(-), or Cisco-dotted C(aabb.ccdd.eeff); written lower
+            case with colons.
         type: str
         required: true
       ip:
@@ -211,6 +218,7 @@ written:
   returned: always
   type: list
   elements: str
+  sample: [/etc/dnsmasq.d/labfarm.conf.hosts, /srv/tftp/pxelinux.cfg/01-52-54-00-aa-bb-01]
 hosts:
   description: Number of hosts.
   returned: always
@@ -225,6 +233,8 @@ config_test:
   description: The daemon's config test, or null when it did not run (disabled, or binary absent).
   returned: always
   type: dict
+  sample: {"command": [/usr/sbin/dnsmasq, --test, -C, /etc/dnsmasq.d/.netboot-test-x1y2/labfarm.conf], "rc": 0,
+           "output": "dnsmasq: syntax check OK."}
   contains:
     command:
       description: The command run (on a candidate file).
@@ -241,33 +251,15 @@ backup_files:
   returned: always
   type: list
   elements: str
+  sample: ["/etc/dnsmasq.d/labfarm.conf.hosts.2026-01-31@12:00:00~"]
 """
 
-import os
-import shutil
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.netboot import (
-    NetbootError, apply_plan, config_test_command, plan, write_candidates)
-
-BINARIES = {"dnsmasq": "dnsmasq", "isc": "dhcpd", "kea": "kea-dhcp4"}
-
-
-def run_config_test(module, the_plan, backend):
-    binary = module.get_bin_path(BINARIES[backend], opt_dirs=["/usr/sbin", "/sbin"])
-    if binary is None:
-        module.warn("%s is not installed here: the daemon's own config test was skipped" % BINARIES[backend])
-        return None
-    directory = os.path.dirname(the_plan.main_path)
-    if not os.path.isdir(directory):
-        directory = None
-    tempdir, path = write_candidates(the_plan, backend, directory)
-    try:
-        command = config_test_command(backend, binary, path)
-        rc, out, err = module.run_command(command)
-    finally:
-        shutil.rmtree(tempdir, ignore_errors=True)
-    return {"command": command, "rc": rc, "output": (out + err).strip()}
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.daemon import BINARIES, run_config_test
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.files import apply_plan
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.plan import plan
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.validate import BACKENDS, NetbootError
 
 
 def main():
@@ -286,7 +278,7 @@ def main():
                 dynamic_range=dict(type="str"),
                 domain=dict(type="str"),
             )),
-            backend=dict(type="str", choices=["dnsmasq", "isc", "kea"], required=True),
+            backend=dict(type="str", choices=list(BACKENDS), required=True),
             dest=dict(type="path", required=True),
             interfaces=dict(type="list", elements="str", default=[]),
             lease_file=dict(type="path"),
@@ -314,26 +306,25 @@ def main():
             dns_port=params["dns_port"], lease_file=params["lease_file"], pid_file=params["pid_file"],
             log_file=params["log_file"], control_socket=params["control_socket"])
     except NetbootError as exc:
-        module.fail_json(msg=str(exc))
+        fail_with(module, exc)
 
     result = dict(changed=the_plan.changed, files=the_plan.files,
                   written=sorted(the_plan.writes) + the_plan.removals, hosts=the_plan.hosts,
-                  changes=the_plan.changes, config_test=None, backup_files=[])
-    if module._diff:
-        result["diff"] = the_plan.diff
+                  changes=the_plan.changes, config_test=None, backup_files=[], diff=the_plan.diff, warnings=[])
     if params["config_test"] and any(path in the_plan.writes for path in the_plan.dhcp_files):
-        result["config_test"] = run_config_test(module, the_plan, params["backend"])
-        if result["config_test"] and result["config_test"]["rc"] != 0:
-            module.fail_json(msg="the %s config test failed on the new configuration; the live files are untouched: %s"
-                                 % (BINARIES[params["backend"]], result["config_test"]["output"]), **result)
+        test, warning = run_config_test(module, the_plan, params["backend"])
+        result.update(config_test=test, warnings=[warning] if warning else [])
+        if test and test["rc"] != 0:
+            fail_with(module, NetbootError("the %s config test failed on the new configuration; the live files are "
+                                           "untouched: %s" % (BINARIES[params["backend"]], test["output"])), **result)
     if module.check_mode or not the_plan.changed:
-        module.exit_json(**result)
+        exit_with(module, result)
     try:
         result["backup_files"] = apply_plan(the_plan, backup=params["backup"])
     except (IOError, OSError) as exc:
-        module.fail_json(msg="writing the netboot files failed: %s. Files are replaced one by one atomically; "
-                             "fix the cause and rerun to converge" % exc, **result)
-    module.exit_json(**result)
+        fail_with(module, NetbootError("writing the netboot files failed: %s. Files are replaced one by one "
+                                       "atomically; fix the cause and rerun to converge" % exc), **result)
+    exit_with(module, result)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,12 @@ import subprocess
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._netboot import netboot as nb
-from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.netboot import NetbootError
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.daemon import config_test_command
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.files import apply_plan, write_candidates
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.plan import plan
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.render import (
+    parse_live_hosts, render_kea, render_pxe)
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.validate import BACKENDS, NetbootError, validate
 
 SUBNETS = [{"network": "10.99.0.0/24", "gateway": "10.99.0.1", "dns": ["10.99.0.1"],
             "dynamic_range": "10.99.0.200-10.99.0.250", "domain": "lab.example"},
@@ -48,22 +52,34 @@ def daemon(name):
 
 def error_of(hosts, subnets=None, profiles=None, default_profile="local"):
     with pytest.raises(NetbootError) as info:
-        nb.validate(hosts, SUBNETS if subnets is None else subnets, profiles, default_profile)
+        validate(hosts, SUBNETS if subnets is None else subnets, profiles, default_profile)
     return str(info.value)
 
 
 # ---------------------------------------------------------------------------------------------
 # Validation rules
 
-@pytest.mark.parametrize("mac", ["52:54:00:aa:bb", "52:54:00:aa:bb:zz", "5254.00aa.bb01", "52:54-00:aa:bb:01", "", None])
+@pytest.mark.parametrize("mac", ["52:54:00:aa:bb", "52:54:00:aa:bb:zz", "5254.00aa", "52:54-00:aa:bb:01", "", None])
 def test_malformed_mac(mac):
     message = error_of([host(1, mac=mac)])
     assert "node001" in message and "malformed" in message and repr(mac) in message
 
 
 def test_mac_is_normalized():
-    hosts = nb.validate([host(1, mac="52-54-00-AA-BB-01")], SUBNETS)[0]
+    hosts = validate([host(1, mac="52-54-00-AA-BB-01")], SUBNETS)[0]
     assert hosts[0].mac == "52:54:00:aa:bb:01"
+
+
+@pytest.mark.parametrize("mac", ["5254.00AA.bb01", " 52:54:00:aa:bb:01 "])
+def test_mac_rule_is_the_collections_one(mac):
+    """The one MAC rule (_common.mac): Cisco-dotted and surrounding blanks are accepted, written with colons."""
+    hosts = validate([host(1, mac=mac)], SUBNETS)[0]
+    assert hosts[0].mac == "52:54:00:aa:bb:01"
+
+
+def test_malformed_mac_message_names_every_accepted_form():
+    message = error_of([host(1, mac="zz")])
+    assert "':' or '-'" in message and "aabb.ccdd.eeff" in message
 
 
 def test_duplicate_mac_across_spellings():
@@ -147,7 +163,7 @@ def test_bad_profiles(profiles, default, expected):
 
 
 def test_default_profile_applies():
-    hosts = nb.validate([host(1)], SUBNETS, PROFILES, "ring")[0]
+    hosts = validate([host(1)], SUBNETS, PROFILES, "ring")[0]
     assert hosts[0].boot == "ring"
 
 
@@ -158,7 +174,7 @@ def planned(tmp_path, backend, hosts=None, **kwargs):
     kwargs.setdefault("profiles", PROFILES)
     kwargs.setdefault("tftp_root", str(tmp_path / "tftp"))
     kwargs.setdefault("tftp_server", "10.99.0.1")
-    return nb.plan(HOSTS if hosts is None else hosts, SUBNETS, backend, str(tmp_path / ("%s.conf" % backend)), **kwargs)
+    return plan(HOSTS if hosts is None else hosts, SUBNETS, backend, str(tmp_path / ("%s.conf" % backend)), **kwargs)
 
 
 def test_kea_json_loads(tmp_path):
@@ -202,13 +218,13 @@ def test_isc_blocks(tmp_path):
     assert "subnet 10.99.0.0 netmask 255.255.255.0 {" in text and "range 10.99.0.200 10.99.0.250;" in text
     assert 'if exists user-class and option user-class = "iPXE"' in text and "next-server 10.99.0.1;" in text
     assert 'lease-file-name "/x/leases";' in text
-    assert nb.parse_live_hosts("isc", text, None)["52:54:00:aa:bb:04"] == {
+    assert parse_live_hosts("isc", text, None)["52:54:00:aa:bb:04"] == {
         "name": "node004", "mac": "52:54:00:aa:bb:04", "ip": "10.98.0.4"}
     assert "range" not in text.split("subnet 10.98.0.0")[1].split("}")[0]
 
 
 def test_no_pxe_options_without_pxe(tmp_path):
-    the_plan = nb.plan(HOSTS, SUBNETS, "dnsmasq", str(tmp_path / "d.conf"), profiles=PROFILES)
+    the_plan = plan(HOSTS, SUBNETS, "dnsmasq", str(tmp_path / "d.conf"), profiles=PROFILES)
     assert "dhcp-boot" not in the_plan.writes[the_plan.main_path].decode()
     assert all(not path.startswith(str(tmp_path / "tftp")) for path in the_plan.files)
 
@@ -234,20 +250,20 @@ def test_pxe_files(tmp_path):
     assert "chain --autofree ipxe/${mac:hexhyp}.ipxe" in files["boot.ipxe"]
 
 
-@pytest.mark.parametrize("backend", nb.BACKENDS)
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_idempotent(tmp_path, backend):
     first = planned(tmp_path, backend)
     assert first.changed and first.changes["added"] == [h["name"] for h in HOSTS]
-    nb.apply_plan(first)
+    apply_plan(first)
     second = planned(tmp_path, backend)
     assert not second.changed and second.writes == {} and second.removals == []
     assert second.changes == {"added": [], "removed": [], "changed": []}
 
 
-@pytest.mark.parametrize("backend", nb.BACKENDS)
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_switch_to_local_rewrites_only_chosen(tmp_path, backend):
     hosts = [host(i, boot="ring") for i in range(1, 40)]
-    nb.apply_plan(planned(tmp_path, backend, hosts))
+    apply_plan(planned(tmp_path, backend, hosts))
     root = tmp_path / "tftp"
     before = dict((path, os.stat(str(path)).st_mtime_ns) for path in root.rglob("*") if path.is_file())
     for path in before:
@@ -259,14 +275,14 @@ def test_switch_to_local_rewrites_only_chosen(tmp_path, backend):
         "ipxe/52-54-00-aa-bb-05.ipxe", "ipxe/52-54-00-aa-bb-0a.ipxe"))
     assert the_plan.changes == {"added": [], "removed": [], "changed": ["node005", "node010"]}
     assert the_plan.diff["before"]["node005"] == {"boot": "ring"} and the_plan.diff["after"]["node005"] == {"boot": "local"}
-    nb.apply_plan(the_plan)
+    apply_plan(the_plan)
     touched = [path for path in before if os.stat(str(path)).st_mtime_ns != 1]
     assert sorted(str(path) for path in touched) == sorted(the_plan.writes)
     assert "LOCALBOOT 0" in (root / "pxelinux.cfg" / "01-52-54-00-aa-bb-05").read_text()
 
 
 def test_diff_added_removed_changed_and_stale_files(tmp_path):
-    nb.apply_plan(planned(tmp_path, "kea"))
+    apply_plan(planned(tmp_path, "kea"))
     hosts = [host(1, ip="10.99.0.99"), host(2, boot="ring"), host(4, ip="10.98.0.4"), host(5)]
     the_plan = planned(tmp_path, "kea", hosts)
     assert the_plan.changes == {"added": ["node005"], "removed": ["node003"], "changed": ["node001"]}
@@ -275,7 +291,7 @@ def test_diff_added_removed_changed_and_stale_files(tmp_path):
     assert the_plan.diff["before"]["node003"]["name"] == "node003"
     removed = sorted(os.path.basename(path) for path in the_plan.removals)
     assert removed == ["01-52-54-00-aa-bb-03", "52-54-00-aa-bb-03.ipxe"]
-    nb.apply_plan(the_plan)
+    apply_plan(the_plan)
     assert not (tmp_path / "tftp" / "pxelinux.cfg" / "01-52-54-00-aa-bb-03").exists()
     assert not planned(tmp_path, "kea", hosts).changed
 
@@ -284,15 +300,15 @@ def test_foreign_pxe_files_are_kept(tmp_path):
     foreign = tmp_path / "tftp" / "pxelinux.cfg" / "01-52-54-00-00-00-99"
     foreign.parent.mkdir(parents=True)
     foreign.write_text("DEFAULT x\n")
-    nb.apply_plan(planned(tmp_path, "isc"))
+    apply_plan(planned(tmp_path, "isc"))
     assert foreign.exists() and planned(tmp_path, "isc").removals == []
 
 
 def test_backup_and_bulk_write(tmp_path):
     hosts = [host(i) for i in range(1, 60)]
-    nb.apply_plan(planned(tmp_path, "dnsmasq", hosts))
+    apply_plan(planned(tmp_path, "dnsmasq", hosts))
     hosts[0]["ip"] = "10.99.0.150"
-    backups = nb.apply_plan(planned(tmp_path, "dnsmasq", hosts), backup=True, timestamp="T")
+    backups = apply_plan(planned(tmp_path, "dnsmasq", hosts), backup=True, timestamp="T")
     dest = str(tmp_path / "dnsmasq.conf")
     root = tmp_path / "tftp"
     assert sorted(backups) == sorted([dest + ".hosts.T~", str(root / "pxelinux.cfg" / "01-52-54-00-aa-bb-01.T~"),
@@ -305,7 +321,7 @@ def test_backup_and_bulk_write(tmp_path):
 
 def test_dest_must_be_absolute():
     with pytest.raises(NetbootError, match="absolute"):
-        nb.plan(HOSTS, SUBNETS, "kea", "relative.conf")
+        plan(HOSTS, SUBNETS, "kea", "relative.conf")
 
 
 def test_ten_thousand_hosts_render_and_validate_fast():
@@ -314,9 +330,9 @@ def test_ten_thousand_hosts_render_and_validate_fast():
               "ip": "10.100.%d.%d" % (i >> 8, i & 255), "boot": "ring" if i % 2 else None} for i in range(1, 10001)]
     subnets = [{"network": "10.100.0.0/16", "gateway": "10.100.255.254", "dynamic_range": "10.100.200.0-10.100.200.255"}]
     start = time.perf_counter()
-    parsed, subnet_list, profiles = nb.validate(hosts, subnets, PROFILES)
-    nb.render_kea(parsed, subnet_list, pxe=True)
-    nb.render_pxe(parsed, profiles, "local")
+    parsed, subnet_list, profiles = validate(hosts, subnets, PROFILES)
+    render_kea(parsed, subnet_list, pxe=True)
+    render_pxe(parsed, profiles, "local")
     assert time.perf_counter() - start < 1.0
 
 
@@ -330,7 +346,7 @@ def test_daemon_accepts_rendered_config(tmp_path, backend, binary):
         pytest.skip("%s is not installed" % binary)
     the_plan = planned(tmp_path, backend, enable_tftp=backend == "dnsmasq", lease_file=str(tmp_path / "leases"),
                        pid_file=str(tmp_path / "pid"), control_socket=str(tmp_path / "sock"))
-    tempdir, candidate = nb.write_candidates(the_plan, backend, str(tmp_path))
-    proc = subprocess.run(nb.config_test_command(backend, path, candidate), stdout=subprocess.PIPE,
+    tempdir, candidate = write_candidates(the_plan, backend, str(tmp_path))
+    proc = subprocess.run(config_test_command(backend, path, candidate), stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, check=False)
     assert proc.returncode == 0, proc.stdout.decode()
