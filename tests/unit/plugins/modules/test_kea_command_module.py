@@ -2,96 +2,129 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""kea_command against a real kea-dhcp4 that listens on no DHCP interface, only on its control socket
-in the test's directory (so no network traffic at all). Skipped when Kea is not installed."""
+"""kea_command and its control-socket client without Kea: check mode, a missing socket, and the message
+framing against a unix socket server written here that answers as scripted (a real socket, no mock).
+The module against a real kea-dhcp4 is tests/integration/netboot/test_kea_command.py."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import json
-import os
-import shutil
-import subprocess
+import socket
+import threading
 import time
 
 import pytest
 
-
 from ansible_collections.labfarm.massclone.plugins.modules import kea_command
-
-KEA = shutil.which("kea-dhcp4") or ("/usr/sbin/kea-dhcp4" if os.path.exists("/usr/sbin/kea-dhcp4") else None)
-
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.kea import KeaError, send_command
 
 
-def kea_config(tmp_path, valid_lifetime=4000):
-    return {"Dhcp4": {
-        "interfaces-config": {"interfaces": []},
-        "control-socket": {"socket-type": "unix", "socket-name": str(tmp_path / "kea.sock")},
-        "lease-database": {"type": "memfile", "persist": True, "name": str(tmp_path / "leases.csv")},
-        "valid-lifetime": valid_lifetime,
-        "subnet4": [{"id": 1, "subnet": "10.96.0.0/24", "pools": [{"pool": "10.96.0.200 - 10.96.0.220"}]}],
-        "loggers": [{"name": "kea-dhcp4", "severity": "INFO",
-                     "output_options": [{"output": str(tmp_path / "kea.log")}]}],
-    }}
+class ScriptedServer(object):
+    """Accepts one connection on a unix socket, reads the request until it parses as JSON, then sends
+    ``chunks`` (bytes, a pause between them) and closes, unless ``hold`` keeps the connection open."""
+
+    def __init__(self, path, chunks, hold=False):
+        self.path = path
+        self.chunks = chunks
+        self.hold = hold
+        self.request = None
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        self.listener.listen(1)
+        self.release = threading.Event()
+        self.thread = threading.Thread(target=self.serve)
+        self.thread.daemon = True
+        self.thread.start()
+
+    def serve(self):
+        conn, dummy = self.listener.accept()
+        try:
+            data = b""
+            while self.request is None:
+                data += conn.recv(4096)
+                try:
+                    self.request = json.loads(data.decode())
+                except ValueError:
+                    continue
+            for chunk in self.chunks:
+                conn.sendall(chunk)
+                time.sleep(0.05)
+            if self.hold:
+                self.release.wait(10)
+        finally:
+            conn.close()
+
+    def close(self):
+        self.release.set()
+        self.thread.join(10)
+        self.listener.close()
 
 
 @pytest.fixture
-def kea(tmp_path):
-    if not KEA:
-        pytest.skip("kea-dhcp4 is not installed")
-    conf = tmp_path / "kea-dhcp4.conf"
-    conf.write_text(json.dumps(kea_config(tmp_path)))
-    env = dict(os.environ, KEA_PIDFILE_DIR=str(tmp_path), KEA_LOCKFILE_DIR=str(tmp_path))
-    with open(str(tmp_path / "kea.out"), "wb") as out:
-        proc = subprocess.Popen([KEA, "-c", str(conf)], stdout=out, stderr=subprocess.STDOUT, env=env)
-    try:
-        yield {"proc": proc, "conf": conf, "socket": str(tmp_path / "kea.sock"), "dir": tmp_path}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def server(tmp_path):
+    started = []
+
+    def start(chunks, hold=False):
+        started.append(ScriptedServer(str(tmp_path / "kea.sock"), chunks, hold))
+        return started[-1]
+    yield start
+    for item in started:
+        item.close()
 
 
-def test_config_get_waits_for_the_starting_daemon_and_changes_nothing(kea, run_module):
-    result = run_module(kea_command, {"socket": kea["socket"], "command": "config-get", "timeout": 15})
-    assert result["result"] == 0 and result["changed"] is False
-    assert result["arguments"]["Dhcp4"]["valid-lifetime"] == 4000
+def test_the_request_is_one_json_object_and_an_answer_in_pieces_is_read_whole(server):
+    answer = json.dumps({"result": 0, "text": "ok", "arguments": {"Dhcp4": {"valid-lifetime": 4000}}}).encode()
+    fake = server([answer[:7], answer[7:30], answer[30:]])
+    got = send_command(fake.path, "config-get", {"x": 1}, timeout=5)
+    assert got == json.loads(answer.decode())
+    assert fake.request == {"command": "config-get", "arguments": {"x": 1}}
 
 
-def test_config_reload_takes_the_new_file(kea, run_module):
-    run_module(kea_command, {"socket": kea["socket"], "command": "config-get", "timeout": 15})
-    kea["conf"].write_text(json.dumps(kea_config(kea["dir"], valid_lifetime=1234)))
-    result = run_module(kea_command, {"socket": kea["socket"], "command": "config-reload"})
-    assert result["result"] == 0 and result["changed"] is True and not result.get("failed")
-    again = run_module(kea_command, {"socket": kea["socket"], "command": "config-get"})
-    assert again["arguments"]["Dhcp4"]["valid-lifetime"] == 1234
-    assert kea["proc"].poll() is None
+def test_a_control_agents_list_is_unwrapped(server):
+    fake = server([b'[{"result": 0, "text": "via the agent"}]'])
+    assert send_command(fake.path, "status-get", timeout=5) == {"result": 0, "text": "via the agent"}
+    assert fake.request == {"command": "status-get"}
 
 
-def test_config_reload_of_a_bad_file_fails_with_keas_text_and_kea_keeps_running(kea, run_module):
-    run_module(kea_command, {"socket": kea["socket"], "command": "config-get", "timeout": 15})
-    bad = kea_config(kea["dir"], valid_lifetime=999)
-    bad["Dhcp4"]["subnet4"][0]["pools"] = [{"pool": "10.95.0.1 - 10.95.0.9"}]   # pool outside its subnet
-    kea["conf"].write_text(json.dumps(bad))
-    result = run_module(kea_command, {"socket": kea["socket"], "command": "config-reload"})
+@pytest.mark.parametrize("chunks, expected", [
+    ([b'{"result": 0, "te'], "closed %s without a JSON answer to 'config-get'"),
+    ([b'{"text": "no result code"}'], "unexpected answer from %s to 'config-get'"),
+    ([b'"a string"'], "unexpected answer from %s to 'config-get'"),
+])
+def test_a_broken_answer_is_an_error_that_names_the_socket(server, chunks, expected):
+    fake = server(chunks)
+    with pytest.raises(KeaError) as info:
+        send_command(fake.path, "config-get", timeout=5)
+    assert expected % fake.path in str(info.value)
+
+
+def test_an_answer_that_never_completes_times_out(server):
+    fake = server([b'{"result": 0'], hold=True)
+    started = time.monotonic()
+    with pytest.raises(KeaError, match="no complete answer from .* within 0.5s to 'config-get'"):
+        send_command(fake.path, "config-get", timeout=0.5)
+    assert time.monotonic() - started < 5
+
+
+def test_a_refused_command_fails_the_module_with_keas_answer(server, run_module):
+    fake = server([b'{"result": 1, "text": "pool 10.95.0.1 - 10.95.0.9 is outside its subnet"}'])
+    result = run_module(kea_command, {"socket": fake.path, "command": "config-reload", "timeout": 5})
     assert result["failed"] and result["result"] == 1 and result["changed"] is False
-    assert "10.95.0.1" in result["msg"] and result["msg"] == "Kea answered 1 to 'config-reload': %s" % result["text"]
-    after = run_module(kea_command, {"socket": kea["socket"], "command": "config-get"})
-    assert after["arguments"]["Dhcp4"]["valid-lifetime"] == 4000 and kea["proc"].poll() is None
+    assert result["msg"] == "Kea answered 1 to 'config-reload': %s" % result["text"]
 
 
-def test_unknown_command_fails_with_keas_answer(kea, run_module):
-    result = run_module(kea_command, {"socket": kea["socket"], "command": "no-such-command", "timeout": 15})
-    assert result["failed"] and result["result"] == 2 and "no-such-command" in result["msg"]
+def test_an_accepted_changing_command_reports_changed(server, run_module):
+    fake = server([b'{"result": 0, "text": "Configuration successful."}'])
+    result = run_module(kea_command, {"socket": fake.path, "command": "config-reload", "timeout": 5})
+    assert result["changed"] is True and result["result"] == 0 and "arguments" not in result
+    assert result["text"] == "Configuration successful." and not result.get("failed")
 
 
 def test_check_mode_sends_no_changing_command(tmp_path, run_module):
     result = run_module(kea_command, {"socket": str(tmp_path / "absent.sock"), "command": "config-reload",
-                               "_ansible_check_mode": True})
+                                      "_ansible_check_mode": True})
     assert result["changed"] is True and not result.get("failed") and "result" not in result
 
 
