@@ -2,9 +2,10 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The reset of GNS3 project copies, on the files real GNS3 servers wrote (../shared/fixtures/gns3)
-and on real-world node shapes added to them: qemu with custom adapters, docker with aux, dynamips,
-IOU, remote computes, snapshots, both file revisions, corrupt files."""
+"""The reset of GNS3 project copies, on the files real GNS3 servers wrote (tests/fixtures/gns3, made
+by its make_fixtures.py) and on real-world node shapes added to them: qemu with custom adapters,
+docker with aux, dynamips, a dynamips ethernet_switch, IOU, remote computes, snapshots, both file
+revisions, corrupt files."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -23,10 +24,8 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._gns3 import pro
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project import Gns3ProjectError, Request
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.normpath(os.path.join(ROOT, "..", "..", "..", "..", "..", "shared", "fixtures", "gns3"))
+FIXTURES = os.path.normpath(os.path.join(ROOT, "..", "..", "..", "fixtures", "gns3"))
 REVISIONS = {9: "v2.2.61", 10: "v3.0.6"}
-
-pytestmark = pytest.mark.skipif(not os.path.isdir(FIXTURES), reason="../shared/fixtures/gns3 is not beside the checkout")
 
 
 def fixture_project(revision):
@@ -111,7 +110,11 @@ def rich_project(revision):
     dynamips = node("dynamips", "R7200", console=5107, properties={
         "platform": "c7200", "dynamips_id": 3, "mac_addr": "ca03.1234.0000", "aux": 5108})
     remote = node("qemu", "Remote", console=5109, compute_id="vm-gns3", properties={"adapters": 1, "mac_address": "0c:aa:bb:ee:00:00"})
-    nodes.extend([qemu, vnc, docker, iou, dynamips, remote])
+    # GNS3's dynamips ethernet_switch (the lab's servers cannot make one: no dynamips): a console port
+    # in the file, but console_type none
+    switch = node("ethernet_switch", "SW2", console=5110, console_type="none", properties={"ports_mapping": [
+        {"name": "Ethernet%d" % port, "port_number": port, "type": "access", "vlan": 1} for port in range(8)]})
+    nodes.extend([qemu, vnc, docker, iou, dynamips, remote, switch])
     data["topology"]["links"].append({
         "link_id": str(uuid.uuid4()), "filters": {}, "suspend": False, "link_style": {},
         "nodes": [{"adapter_number": 0, "port_number": 0, "node_id": qemu["node_id"]},
@@ -181,6 +184,7 @@ def test_reset_changes_every_identity_and_keeps_the_rest(tmp_path, revision):
         # console_type none untouched
         switch = by_name["SW1"]
         assert switch["console"] == src_by_name["SW1"]["console"]
+        assert by_name["SW2"]["console"] == 5110
         # vnc console from the vnc range, telnet from the console range
         assert 5900 <= by_name["Desk"]["console"] <= 10000
         # custom adapters: the one with a MAC gets base + its number; the one without stays without
