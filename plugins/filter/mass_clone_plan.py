@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Filters labfarm.massclone.mass_clone_clones and labfarm.massclone.mass_clone_server_mac_prefix: the
+mass_clone role's plan, computed by the collection's own rules (_gns3/clone_set.py).
+
+This file checks the values the role hands over; their documentation lives in mass_clone_clones.yml
+and mass_clone_server_mac_prefix.yml beside it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import uuid
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.six import string_types
+
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.clone_set import clone_records, server_mac_prefix
+
+
+def _text(value, what, plugin):
+    if not isinstance(value, string_types) or not value:
+        raise AnsibleFilterError("labfarm.massclone.%s: %s must be a non-empty string, got %s"
+                                 % (plugin, what, type_name(value) if value != "" else "''"))
+    return to_native(value)
+
+
+def mass_clone_clones(names, source_project_id, projects_root, projects_dataset):
+    """[{name, project_id, dataset, path}] of the clones ``names`` of the source project."""
+    plugin = "mass_clone_clones"
+    if isinstance(names, string_types) or not isinstance(names, (list, tuple)):
+        raise AnsibleFilterError("labfarm.massclone.%s: the input must be a list of clone names (expand a range "
+                                 "with labfarm.massclone.noderange first), got %s" % (plugin, type_name(names)))
+    names = [_text(name, "every clone name", plugin) for name in names]
+    source_project_id = _text(source_project_id, "source_project_id", plugin)
+    try:
+        uuid.UUID(source_project_id)
+    except ValueError:
+        raise AnsibleFilterError("labfarm.massclone.%s: source_project_id %r is not a GNS3 project id (a UUID)"
+                                 % (plugin, source_project_id))
+    return clone_records(names, source_project_id, _text(projects_root, "projects_root", plugin),
+                         _text(projects_dataset, "projects_dataset", plugin))
+
+
+def mass_clone_server_mac_prefix(mac_prefix, servers, server):
+    """The MAC prefix of ``server``: ``mac_prefix`` (the role's mass_clone_mac_prefix) and the server's index."""
+    plugin = "mass_clone_server_mac_prefix"
+    if isinstance(servers, string_types) or not isinstance(servers, (list, tuple)):
+        raise AnsibleFilterError("labfarm.massclone.%s: servers must be the list of servers (mass_clone_servers), "
+                                 "got %s" % (plugin, type_name(servers)))
+    servers = [to_native(name) if isinstance(name, string_types) else name for name in servers]
+    if server not in servers:
+        raise AnsibleFilterError("labfarm.massclone.%s: %s is not one of mass_clone_servers (%s)"
+                                 % (plugin, server, ", ".join("%s" % (name,) for name in servers)))
+    try:
+        return server_mac_prefix(mac_prefix, servers.index(server))
+    except ValueError as exc:
+        raise AnsibleFilterError("labfarm.massclone.%s: mass_clone_mac_prefix %s" % (plugin, to_native(exc)))
+
+
+class FilterModule(object):
+    """The mass_clone role's plan."""
+
+    def filters(self):
+        return {"mass_clone_clones": mass_clone_clones, "mass_clone_server_mac_prefix": mass_clone_server_mac_prefix}

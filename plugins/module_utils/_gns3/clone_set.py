@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Private to labfarm.massclone: no API promise; other collections must not import it.
+"""A set of clones of one GNS3 project spread over servers (the mass_clone role): each clone's project
+id, dataset and directory, and the MAC prefix each server hands out, so that no two clones of the farm
+share a project id or a MAC. Standard library only."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.mac import parse_mac_prefix
+# derive_project_id is the reset's own rule: the role must name each clone as gns3_project_reset will.
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project import derive_project_id
+
+# One octet per server: a MAC has six, so the prefix the servers share may have four at most.
+MAX_SHARED_PREFIX_OCTETS = 4
+MAX_SERVERS = 256
+
+
+class CloneSetError(ValueError):
+    """A clone set that cannot be planned; the message describes the value at fault and how to fix it."""
+
+
+def clone_records(names, source_project_id, projects_root, projects_dataset):
+    """One record per clone name, in order: ``{name, project_id, dataset, path}``.
+
+    The project id is derived from the source's id and the clone's name (uuid5), as gns3_project_reset
+    derives it, so a rerun finds the same clones; each clone is a dataset under ``projects_dataset``
+    mounted at ``projects_root``/project id, where GNS3 looks for a project of that id.
+    """
+    records = []
+    for name in names:
+        project_id = derive_project_id(source_project_id, name)
+        records.append({"name": name, "project_id": project_id,
+                        "dataset": "%s/%s" % (projects_dataset, project_id),
+                        "path": "%s/%s" % (projects_root, project_id)})
+    return records
+
+
+def server_mac_prefix(mac_prefix, index):
+    """The MAC prefix of the server at ``index``: ``mac_prefix`` extended by one octet, the index, so that
+    no two servers hand out the same MAC ('02:4c:46', 1 -> '02:4c:46:01'). MacError for a prefix that
+    is not a locally administered unicast one; CloneSetError when no octet is left or index is out of range."""
+    prefix = parse_mac_prefix(mac_prefix)
+    if len(prefix.octets) > MAX_SHARED_PREFIX_OCTETS:
+        raise CloneSetError("%s has %d octets: one octet per server is added to it and a MAC has 6, so give at "
+                            "most %d, such as 02:4c:46" % (prefix.text, len(prefix.octets), MAX_SHARED_PREFIX_OCTETS))
+    if not 0 <= index < MAX_SERVERS:
+        raise CloneSetError("%s cannot number server %d: the one octet added per server numbers at most %d servers"
+                            % (prefix.text, index, MAX_SERVERS))
+    return ":".join("%02x" % octet for octet in prefix.octets + (index,))

@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The mass_clone role's plan filters (plugins/filter/mass_clone_plan.py over _gns3/clone_set.py):
+the clones' project ids are those the role computed in Jinja with to_uuid and gns3_project_reset derives,
+and every server gets its own MAC prefix."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible.plugins.filter.core import to_uuid
+
+from ansible_collections.labfarm.massclone.plugins.filter.mass_clone_plan import (
+    FilterModule,
+    mass_clone_clones,
+    mass_clone_server_mac_prefix,
+)
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.clone_set import server_mac_prefix
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project import derive_project_id
+
+SOURCE = "2b7c5f0e-5a0e-4b5f-9c1e-0d6a3f1e9a11"
+
+
+def test_both_filters_are_registered():
+    assert sorted(FilterModule().filters()) == ["mass_clone_clones", "mass_clone_server_mac_prefix"]
+
+
+def test_clone_records_in_order_with_their_dataset_and_directory():
+    records = mass_clone_clones(["Cexam_02", "Cexam_01"], SOURCE, "/tank/gns3/projects", "tank/gns3/projects")
+    assert [r["name"] for r in records] == ["Cexam_02", "Cexam_01"]
+    first = records[0]
+    assert first == {"name": "Cexam_02", "project_id": first["project_id"],
+                     "dataset": "tank/gns3/projects/" + first["project_id"],
+                     "path": "/tank/gns3/projects/" + first["project_id"]}
+
+
+@pytest.mark.parametrize("name", ["Cexam_01", "lab 7", "clone-é", "x" * 200])
+def test_project_ids_are_the_roles_former_to_uuid_and_the_resets_own(name):
+    (record,) = mass_clone_clones([name], SOURCE, "/p", "tank/p")
+    assert record["project_id"] == to_uuid(name, namespace=SOURCE) == derive_project_id(SOURCE, name)
+
+
+def test_no_clones_is_an_empty_plan():
+    assert mass_clone_clones([], SOURCE, "/p", "tank/p") == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (("Cexam_[01-03]", SOURCE, "/p", "tank/p"), "the input must be a list of clone names .*noderange"),
+    ((["a", 7], SOURCE, "/p", "tank/p"), "every clone name must be a non-empty string, got int"),
+    ((["a", ""], SOURCE, "/p", "tank/p"), "every clone name must be a non-empty string, got ''"),
+    ((["a"], "Cexam", "/p", "tank/p"), "source_project_id 'Cexam' is not a GNS3 project id"),
+    ((["a"], SOURCE, None, "tank/p"), "projects_root must be a non-empty string, got NoneType"),
+    ((["a"], SOURCE, "/p", ""), "projects_dataset must be a non-empty string"),
+])
+def test_clones_refuse_what_cannot_be_planned(args, message):
+    with pytest.raises(AnsibleFilterError, match="labfarm.massclone.mass_clone_clones: " + message):
+        mass_clone_clones(*args)
+
+
+def test_each_server_gets_its_own_octet():
+    servers = ["gns3-a", "gns3-b", "gns3-c"]
+    assert [mass_clone_server_mac_prefix("02:4c:46", servers, s) for s in servers] == [
+        "02:4c:46:00", "02:4c:46:01", "02:4c:46:02"]
+
+
+def test_the_prefix_is_written_in_one_form():
+    assert mass_clone_server_mac_prefix("02-4C-46", ["a", "b"], "b") == "02:4c:46:01"
+    assert mass_clone_server_mac_prefix(" 0a:00:00:10 ", ["a"], "a") == "0a:00:00:10:00"
+
+
+@pytest.mark.parametrize("prefix, message", [
+    ("02:4c:46:00:01", "mass_clone_mac_prefix 02:4c:46:00:01 has 5 octets: .* give at most 4, such as 02:4c:46"),
+    ("00:50:56", "mass_clone_mac_prefix 00:50:56 is not locally administered"),
+    ("03:4c:46", "mass_clone_mac_prefix 03:4c:46 is a multicast prefix"),
+    ("02:4c:4", "mass_clone_mac_prefix '02:4c:4' is not a MAC prefix of 1 to 5 octets"),
+    (None, "mass_clone_mac_prefix None is not a MAC prefix"),
+])
+def test_a_prefix_that_leaves_no_octet_or_is_not_a_lab_prefix_is_refused(prefix, message):
+    with pytest.raises(AnsibleFilterError, match="labfarm.massclone.mass_clone_server_mac_prefix: " + message):
+        mass_clone_server_mac_prefix(prefix, ["a", "b"], "a")
+
+
+def test_one_octet_numbers_at_most_256_servers():
+    servers = ["s%d" % i for i in range(257)]
+    assert mass_clone_server_mac_prefix("02:4c:46", servers, "s255") == "02:4c:46:ff"
+    with pytest.raises(AnsibleFilterError, match="02:4c:46 cannot number server 256: .* at most 256 servers"):
+        mass_clone_server_mac_prefix("02:4c:46", servers, "s256")
+
+
+def test_the_server_must_be_one_of_the_servers():
+    with pytest.raises(AnsibleFilterError, match="gns3-z is not one of mass_clone_servers \\(gns3-a, gns3-b\\)"):
+        mass_clone_server_mac_prefix("02:4c:46", ["gns3-a", "gns3-b"], "gns3-z")
+    with pytest.raises(AnsibleFilterError, match="servers must be the list of servers"):
+        mass_clone_server_mac_prefix("02:4c:46", "gns3-a", "gns3-a")
+
+
+def test_the_rule_itself_refuses_a_negative_index():
+    with pytest.raises(ValueError, match="cannot number server -1"):
+        server_mac_prefix("02:4c:46", -1)
