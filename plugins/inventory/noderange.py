@@ -179,7 +179,7 @@ ranges:
   login:
     range: login[1-2]
   gpu:
-    range: compute@/node1[56]$
+    range: compute@/rack.-node1[56]
 """
 
 import os

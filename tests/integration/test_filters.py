@@ -26,6 +26,10 @@ PLAY = """
           listed: "{{ ['n[1-2]', 'n2', 'm1'] | labfarm.massclone.noderange }}"
           folded: "{{ ['n03', 'n01', 'n02', 'n07'] | labfarm.massclone.nodefold }}"
           roundtrip: "{{ 'rack[1-2]-node[01-03]' | labfarm.massclone.noderange | labfarm.massclone.nodefold }}"
+          group_range: "{{ 'rack1-rack2' | labfarm.massclone.noderange(groups=racks) }}"
+          omitted_start: "{{ 'host[:2]' | labfarm.massclone.noderange }}"
+          whole_regex: "{{ '/node0' | labfarm.massclone.noderange(universe=['node0', 'node05', 'xnode0']) }}"
+          skipped_line: "{{ ('^' ~ listing) | labfarm.massclone.noderange }}"
 """
 
 
@@ -33,7 +37,9 @@ def test_filters_in_a_play(run, tmp_path):
     play = tmp_path / "play.yml"
     play.write_text(textwrap.dedent(PLAY))
     out = tmp_path / "out.json"
-    proc = run("ansible-playbook", "-i", "localhost,", str(play), "-e", "out=%s" % out)
+    listing = tmp_path / "nodes.txt"
+    listing.write_text("n1\n^/nonexistent/more.txt\nn2\n")
+    proc = run("ansible-playbook", "-i", "localhost,", str(play), "-e", "out=%s" % out, "-e", "listing=%s" % listing)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(out.read_text())
     assert result["expanded"] == ["Cexam_01", "Cexam_02", "Cexam_03", "Cexam_10", "Cexam_11"]
@@ -42,6 +48,27 @@ def test_filters_in_a_play(run, tmp_path):
     assert result["listed"] == ["n1", "n2", "m1"]
     assert result["folded"] == "n[01-03,07]"
     assert result["roundtrip"] == "rack[1-2]-node[01-03]"
+    # issue 11, defect 6
+    assert result["group_range"] == ["node01", "node02", "node03", "node04", "node05", "node06"]
+    assert result["omitted_start"] == ["host0", "host1", "host2"]
+    assert result["whole_regex"] == ["node0"]
+    assert result["skipped_line"] == ["n1", "n2"]
+
+
+def test_letters_inside_brackets_fail_the_task(run, tmp_path):
+    play = tmp_path / "letters.yml"
+    play.write_text(textwrap.dedent("""
+        - hosts: localhost
+          connection: local
+          gather_facts: false
+          tasks:
+            - ansible.builtin.debug:
+                msg: "{{ 'n[x-y]' | labfarm.massclone.noderange }}"
+        """))
+    proc = run("ansible-playbook", "-i", "localhost,", str(play))
+    assert proc.returncode != 0
+    out = " ".join(proc.stdout.split())
+    assert "labfarm.massclone.noderange: invalid noderange 'n[x-y]' at position 2: letters inside brackets" in out
 
 
 def test_bad_expression_fails_the_task_with_a_clear_message(run, tmp_path):

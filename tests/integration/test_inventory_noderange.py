@@ -75,7 +75,7 @@ def test_groups_vars_children_and_references(run, tmp_path):
             range: rack1,rack2,-rack2-node04
             children: [rack1]
           odd:
-            range: (/node0[13]$)@compute
+            range: (/.*node0[13])@compute
             index_var: odd_index
             number_var: ''
           xcat:
@@ -96,6 +96,28 @@ def test_groups_vars_children_and_references(run, tmp_path):
     assert hosts_of(data, "short") == ["p1", "p2"] and hv["p2"]["clone_index"] == 2
     proc = run("ansible-inventory", "-i", path, "--host", "rack1-node02")
     assert json.loads(proc.stdout, object_hook=_plain)["rack"] == 1
+
+
+def test_syntax_users_bring_from_other_tools(run, tmp_path):
+    # issue 11, defect 6: xCAT group ranges, Ansible's omitted start, xCAT's file and regex rules
+    listing = tmp_path / "spares.txt"
+    listing.write_text("spare1\n^/nonexistent/more.txt\nspare2\n")
+    path = write(tmp_path, """
+        plugin: labfarm.massclone.noderange
+        ranges:
+          rack1: {range: "r1n[1-2]"}
+          rack2: {range: "r2n1"}
+          rack3: {range: "r3n[1-2]"}
+          racks: {range: "rack1-rack3", index_var: '', number_var: ''}
+          ansible: {range: "host[:2]"}
+          spares: {range: "^%s"}
+          first: {range: "/r.n1", index_var: '', number_var: ''}
+        """ % listing)
+    data = inventory(run, path)
+    assert hosts_of(data, "racks") == ["r1n1", "r1n2", "r2n1", "r3n1", "r3n2"]
+    assert hosts_of(data, "ansible") == ["host0", "host1", "host2"]
+    assert hosts_of(data, "spares") == ["spare1", "spare2"]
+    assert hosts_of(data, "first") == ["r1n1", "r2n1", "r3n1"]
 
 
 def test_constructable_compose_groups_keyed_groups(run, tmp_path):
@@ -150,6 +172,8 @@ def test_strict_compose_error_names_the_problem(run, tmp_path):
     ("exam: {range: 'C[1-3]', ip: {subnet: 10.0.0.0/33}}", "ranges.exam.ip.subnet", ["10.0.0.0/33"]),
     ("exam: {range: 'C[1-3]', ip: {subnet: 10.0.0.0/24, start: 10.0.0.253}}", "ranges.exam.ip.start",
      ["3 hosts from 10.0.0.253"]),
+    ("exam: {range: 'n[A]'}", "ranges.exam.range", ["position 2", "letters inside brackets", "[a:c]"]),
+    ("exam: {range: 'n[x-y]'}", "ranges.exam.range", ["position 2", "letters inside brackets", "[a:c]"]),
     ("exam: {range: 'C[1-3]', mac: {prefix: '01:00:5e'}}", "ranges.exam.mac.prefix",
      ["not a locally administered unicast prefix"]),
     ("exam: {range: 'C[1-3]', mac: {prefix: 'zz'}}", "ranges.exam.mac.prefix", ["not a MAC prefix"]),

@@ -10,13 +10,15 @@ One grammar for the range syntaxes lab and cluster people already write:
 * Slurm / ClusterShell brackets: ``node[01-10,20]``, ``rack[1-2]-node[01-03]``,
   strides ``[1-10/3]``; leading zeros are kept (``[001-100]``) and a range whose
   ends are padded differently (``[05-130]``) is refused.
-* Ansible brackets: ``host[01:50]``, ``host[1:10:2]``, ``host[a:c]``.
+* Ansible brackets: ``host[01:50]``, ``host[1:10:2]``, ``host[:5]`` (from 0),
+  ``host[a:c]``; no other letters inside brackets (``n[A]``, ``n[x-y]``).
 * xCAT noderange: comma union, ``node01-node10``, ``node10+3`` (node10..node13),
   exclusion with a leading ``-`` (``all,-node5``: exclusions are applied after
   every inclusion of the same level, so they win), intersection ``A@B`` (binds
   tighter than the other operators), parentheses, ``^/path/file`` (one range a
-  line, ``#`` comments), ``/regex`` searched in a universe of names, and group
-  names when a mapping of groups is given.
+  line, ``#`` comments; a line that starts with ``^`` is skipped), ``/regex``
+  matched against the whole of each name of a universe, and group names when a
+  mapping of groups is given (in ``group1-group3`` and ``group1+2`` too).
 * ClusterShell operators ``!`` (difference), ``&`` (intersection) and ``^``
   (symmetric difference); like ``,`` they are applied from left to right with
   equal precedence, as ClusterShell does.
@@ -46,8 +48,12 @@ NUM_SPLIT = re.compile(r"(\d+)").split
 _PLUS_FORM = re.compile(r"^(.*\D)?(\d+)\+(\d+)$")
 _EL_NUM = re.compile(r"^(\d+)$")
 _EL_DASH = re.compile(r"^(\d+)\s*-\s*(\d+)(?:\s*/\s*(\d+))?$")
-_EL_COLON = re.compile(r"^(\d+)\s*:\s*(\d+)(?:\s*:\s*(\d+))?$")
-_EL_ALPHA = re.compile(r"^([A-Za-z])(?:\s*[-:]\s*([A-Za-z])(?:\s*[:/]\s*(\d+))?)?$")
+# Ansible's form; an omitted start means 0 (host[:5] is host[0:5]).
+_EL_COLON = re.compile(r"^(\d*)\s*:\s*(\d+)(?:\s*:\s*(\d+))?$")
+# The only letters a bracket takes: Ansible's [a:c] and [a:e:2]. ClusterShell, Slurm, python-hostlist
+# and xCAT refuse letters inside brackets, so n[A] and n[x-y] are refused rather than guessed.
+_EL_ALPHA = re.compile(r"^([A-Za-z])\s*:\s*([A-Za-z])(?:\s*:\s*(\d+))?$")
+_HAS_LETTER = re.compile(r"[A-Za-z]").search
 _MAX_FILE_DEPTH = 8
 
 
@@ -273,7 +279,8 @@ class _Parser:
         acc = {}
         for lineno, line in enumerate(lines, 1):
             line = line.split("#", 1)[0].strip()
-            if not line:
+            # As xCAT: a line naming another file is skipped, not followed.
+            if not line or line.startswith("^"):
                 continue
             sub = _Parser(line, self.groups, self.universe, self.limit,
                           source="%s line %d" % (path, lineno), depth=self.depth + 1,
@@ -313,7 +320,9 @@ class _Parser:
         except re.error as exc:
             raise self.error("bad regular expression %r: %s" % (pattern, exc), start)
         universe = self.resolve_universe(start)
-        return dict((name, None) for name in universe if regex.search(name))
+        # The whole name, as xCAT: /node1 must not also pick node10 or xnode1 for imaging.
+        fullmatch = regex.fullmatch
+        return dict((name, None) for name in universe if fullmatch(name))
 
     def resolve_universe(self, position):
         if self.universe is not None:
@@ -397,16 +406,20 @@ class _Parser:
             return
         m = _EL_DASH.match(el) or _EL_COLON.match(el)
         if m:
-            lo, hi, step = m.group(1), m.group(2), m.group(3)
+            lo, hi, step = m.group(1) or "0", m.group(2), m.group(3)
             self.add_numeric(bracket, el, epos, lo, hi, step)
             return
         m = _EL_ALPHA.match(el)
         if m:
-            lo, hi, step = m.group(1), m.group(2) or m.group(1), m.group(3)
+            lo, hi, step = m.group(1), m.group(2), m.group(3)
             if lo.islower() != hi.islower():
                 raise self.error("letter range %r mixes upper and lower case" % el, epos)
             self.add_letters(bracket, el, epos, lo, hi, step)
             return
+        if _HAS_LETTER(el):
+            raise self.error(
+                "letters inside brackets are not a range (found %r): brackets take numbers (1-10, 1-10/2, 01:50, "
+                "1:10:2), and letters only as Ansible's letter range [a:c] or [a:e:2]" % el, epos)
         raise self.error(
             "expected a number, a range (1-10, 1-10/2, 01:50, 1:10:2) or a letter range (a:c), found %r" % el, epos)
 
@@ -446,15 +459,29 @@ class _Parser:
         if "-" in word:
             ranged = self.dash_range(word, start)
             if ranged is not None:
-                return ranged
+                return self.groups_in_range(ranged, start)
         if "+" in word:
             m = _PLUS_FORM.match(word)
             if m:
                 prefix, first, extra = m.group(1) or "", m.group(2), int(m.group(3))
                 self.check_size(extra + 1, start)
                 template = prefix.replace("%", "%%") + _format_spec(first)
-                return _Unique(map(template.__mod__, range(int(first), int(first) + extra + 1)))
+                return self.groups_in_range(_Unique(map(template.__mod__, range(int(first), int(first) + extra + 1))), start)
         return {word: None}
+
+    def groups_in_range(self, names, position):
+        """xCAT's group1-group3: each name of the range that is a group stands for its members."""
+        groups = self.groups
+        if not groups or not any(name in groups for name in names):
+            return names
+        acc = {}
+        for name in names:
+            if name in groups:
+                acc.update(_as_dict(self.expand_group(name, position)))
+            else:
+                acc[name] = None
+            self.check_size(len(acc), position)
+        return acc
 
     def _universe_set(self):
         cached = getattr(self, "_uset", None)

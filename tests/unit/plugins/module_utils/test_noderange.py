@@ -65,12 +65,33 @@ def test_other_padding_mismatches(expr):
     ("host[01:03]", ["host01", "host02", "host03"]),
     ("host[1:10:4]", ["host1", "host5", "host9"]),
     ("host[a:c]", ["hosta", "hostb", "hostc"]),
-    ("host[a-c]", ["hosta", "hostb", "hostc"]),
     ("host[A:E:2]", ["hostA", "hostC", "hostE"]),
+    # Ansible's omitted start: [:5] is [0:5]
+    ("host[:3]", ["host0", "host1", "host2", "host3"]),
+    ("host[:10:5]", ["host0", "host5", "host10"]),
+    ("h[:1]-[a:b]", ["h0-a", "h0-b", "h1-a", "h1-b"]),
     ("db-[a:b]-[1:2]", ["db-a-1", "db-a-2", "db-b-1", "db-b-2"]),
 ])
 def test_ansible_forms(expr, expected):
     assert expand(expr) == expected
+
+
+def test_omitted_start_keeps_the_padding_rule():
+    with pytest.raises(NodeRangeError, match="zero-padded differently; pad both ends to the same width \\(00-05\\)"):
+        expand("host[:05]")
+
+
+# -- letters inside brackets: only Ansible's [a:c] -------------------------------------
+
+@pytest.mark.parametrize("expr, position", [
+    ("n[A]", 2), ("n[x-y]", 2), ("host[a-c]", 5), ("n[1-3,x]", 6), ("n[a:c/2]", 2), ("n[:c]", 2), ("n[ab:c]", 2)])
+def test_letters_in_brackets_are_refused(expr, position):
+    # ClusterShell, Slurm, python-hostlist and xCAT take numbers only; Ansible letters only as [a:c]
+    with pytest.raises(NodeRangeError) as err:
+        expand(expr)
+    assert err.value.position == position
+    assert "letters inside brackets" in str(err.value)
+    assert "[a:c]" in str(err.value)
 
 
 # -- xCAT forms ------------------------------------------------------------------
@@ -117,6 +138,23 @@ def test_groups():
     assert expand("node99", groups=groups) == ["node99"]
 
 
+def test_a_range_of_group_names_is_their_members():
+    # xCAT: group1-group3 names groups, and a group stands for its members
+    groups = {"group1": "a[1-2]", "group2": ["b1"], "group3": "c1,a1"}
+    assert expand("group1-group3", groups=groups) == ["a1", "a2", "b1", "c1"]
+    assert expand("group2+1", groups=groups) == ["b1", "c1", "a1"]
+    assert expand("group1-group3,-a2", groups=groups) == ["a1", "b1", "c1"]
+    # a name of the range that is no group stays a name
+    assert expand("group3-group4", groups=groups) == ["c1", "a1", "group4"]
+    # without groups, the same text is a range of names
+    assert expand("group1-group3") == ["group1", "group2", "group3"]
+
+
+def test_a_range_of_group_names_that_includes_itself_is_an_error():
+    with pytest.raises(NodeRangeError, match=r"group 'g1' includes itself \(g1 -> g1\)"):
+        expand("g1", groups={"g1": "g1-g2", "g2": "x"})
+
+
 def test_group_cycle_is_an_error():
     with pytest.raises(NodeRangeError, match=r"group 'a' includes itself \(a -> b -> a\)"):
         expand("a", groups={"a": "b", "b": "a,x"})
@@ -134,14 +172,24 @@ def test_all_means_the_universe():
 
 def test_regex_against_the_universe():
     universe = ["n1", "n2", "n3", "n12", "login1"]
-    assert expand("/^n1", universe=universe) == ["n1", "n12"]
-    assert expand("/n[12]$", universe=universe) == ["n1", "n2", "login1"]   # search, as xCAT
+    assert expand("/^n1.*", universe=universe) == ["n1", "n12"]
+    assert expand("/.*n[12]$", universe=universe) == ["n1", "n2", "login1"]
     assert expand("/^n\\d{1,2}$,login1", universe=universe) == ["n1", "n2", "n3", "n12", "login1"]
-    assert expand("(/^n1)!n12", universe=universe) == ["n1"]
+    assert expand("(/^n1.*)!n12", universe=universe) == ["n1"]
     # a regex runs to the next comma, so '!' and '^' inside it are regex syntax
     assert expand("/^n[^1]", universe=universe) == ["n2", "n3"]
     # without a universe, the groups' members are the universe
-    assert expand("/^b", groups={"g": ["a1", "b1"], "h": "b[2-3]"}) == ["b1", "b2", "b3"]
+    assert expand("/b.", groups={"g": ["a1", "b1"], "h": "b[2-3]"}) == ["b1", "b2", "b3"]
+
+
+def test_regex_matches_the_whole_name():
+    # as xCAT (m/^regex$/): a regex that picks machines to image selects no extra ones
+    universe = ["n1", "n12", "login1", "n1-old", "xn1"]
+    assert expand("/n1", universe=universe) == ["n1"]
+    assert expand("/n[12]", universe=universe) == ["n1"]
+    assert expand("/n1|login1", universe=universe) == ["n1", "login1"]
+    assert expand("/(?i)N1", universe=universe) == ["n1"]
+    assert expand("/n1.*", universe=universe) == ["n1", "n12", "n1-old"]
 
 
 def test_regex_errors():
@@ -171,13 +219,20 @@ def test_file_form(tmp_path):
     assert expand("^%s!node1[0-1]" % listing) == ["node01", "node02", "node03"]
 
 
+def test_file_lines_naming_a_file_are_skipped(tmp_path):
+    # as xCAT: a line that starts with '^' is not followed (nor read as a range)
+    listing = tmp_path / "nodes.txt"
+    listing.write_text("n1\n^/nonexistent/more.txt\n  ^%s\nn2\n" % listing)
+    assert expand("^%s" % listing) == ["n1", "n2"]
+
+
 def test_file_errors(tmp_path):
     with pytest.raises(NodeRangeError, match="cannot read noderange file '/nonexistent/x': No such file"):
         expand("^/nonexistent/x")
     with pytest.raises(NodeRangeError, match="expected a file path after"):
         expand("^")
     loop = tmp_path / "loop.txt"
-    loop.write_text("^%s\n" % loop)
+    loop.write_text("x1,^%s\n" % loop)
     with pytest.raises(NodeRangeError, match="nest deeper than"):
         expand("^%s" % loop)
     bad = tmp_path / "bad.txt"
@@ -216,7 +271,8 @@ def test_list_input_is_a_union():
     ("node[]", 5, "expected numbers or ranges inside '[]'"),
     ("node[3-1]", 5, "starts after it ends"),
     ("node[1,,2]", 7, "expected a number or a range between commas"),
-    ("node[x-1]", 5, "expected a number, a range"),
+    ("node[x-1]", 5, "letters inside brackets"),
+    ("node[1-2-3]", 5, "expected a number, a range"),
     ("node[1-2/0]", 5, "the step of '1-2/0' must be a positive number"),
     ("node[a:C]", 5, "mixes upper and lower case"),
     ("node[c:a]", 5, "letter range 'c:a' starts after it ends"),
