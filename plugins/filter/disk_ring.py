@@ -16,7 +16,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.session import (
-    listen_clashes, plan_session, preflight_errors, session_result)
+    listen_clashes, plan_session, preflight_errors, session_port_of, session_result)
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.session_options import check_session_inputs
 
 
@@ -29,7 +29,9 @@ def _mapping(value, what, name):
 def disk_ring_plan(inputs):
     """The session's plan with ``errors: []``, or ``{errors: [every problem]}`` when the inputs are refused."""
     options, errors = check_session_inputs(_mapping(inputs, "the input", "disk_ring_plan"))
-    errors.extend(listen_clashes(options, None))
+    # the ports every node will really use: the session's where a node leaves disk_ring_port at 0
+    port = session_port_of(options)
+    errors.extend(listen_clashes(options, port))
     if errors:
         return {"errors": errors}
     plan = plan_session(options)

@@ -36,6 +36,19 @@ def session_port(session, port_range):
     return first + int(_sha1(session)[:8], 16) % (last - first + 1)
 
 
+def session_port_of(options):
+    """The session's port from checked options, None when the inputs it depends on were refused."""
+    session = options["session"]
+    if not options["port_range"] or session is None:   # refused: no port to compare
+        return None
+    if not session:
+        items = options["send_items"]
+        if not options["source"]["host"] or not items or not all(isinstance(i["name"], str) and i["src"] for i in items):
+            return None
+        session = session_name(options["source"]["host"], items)
+    return session_port(session, options["port_range"])
+
+
 def _order_key(value):
     # strings sort without regard to case (as Jinja's sort did); numbers before strings instead of a TypeError
     if isinstance(value, numbers.Number) and not isinstance(value, bool):
@@ -57,25 +70,42 @@ def _where(address, port):
     return "%s:%s" % (address, port)
 
 
+DERIVED = " (the session's port, derived from its name within disk_ring_port_range)"
+
+
+def _names(hosts):
+    return hosts[0] + " and " + hosts[1] + " both" if len(hosts) == 2 else ", ".join(hosts[:-1]) + " and " + hosts[-1] + " all"
+
+
 def listen_clashes(options, port):
-    """Messages for the nodes that would listen on one address and port. ``port`` is the session's port, or
-    None when it is unknown (bad inputs): then only the ports given explicitly are compared."""
-    errors = []
+    """Messages for the nodes that would listen on one address and port: the ports every node will really use,
+    the session's port (``port``) where a node leaves disk_ring_port at 0. ``port`` is None when it is unknown
+    (bad inputs): then only the ports given explicitly are compared."""
     listens = {}
+    derived = set()
     for node in options["nodes"]:
-        if node["port"]:
-            where = _where(node["address"], node["port"])
-            if where in listens:
-                errors.append("%s and %s both listen on %s: give one of them another disk_ring_port or disk_ring_address"
-                              % (listens[where], node["host"], where))
-            listens[where] = node["host"]
+        node_port = node["port"] or port
+        if node_port:
+            where = _where(node["address"], node_port)
+            listens.setdefault(where, []).append(node["host"])
+            if not node["port"]:
+                derived.add(where)
+    errors = []
+    for where, hosts in listens.items():
+        if len(hosts) == 2 and where not in derived:
+            errors.append("%s and %s both listen on %s: give one of them another disk_ring_port or disk_ring_address"
+                          % (hosts[0], hosts[1], where))
+        elif len(hosts) > 1:
+            errors.append("%s listen on %s%s: give each of them its own disk_ring_port, or its own disk_ring_address"
+                          % (_names(hosts), where, DERIVED if where in derived else ""))
     source = options["source"]
-    if source["known"]:
-        source_port = options["source_port"] or source["port"]
+    source_port = options["source_port"] or source["port"] or port
+    if source["known"] and source_port:
         where = _where(source["address"], source_port)
-        if source_port and where in listens:
-            errors.append("the source %s and the receiver %s both listen on %s: give the source another disk_ring_source_port"
-                          % (source["host"], listens[where], where))
+        if where in listens:
+            errors.append("the source %s and the receiver %s both listen on %s%s: give the source another disk_ring_source_port"
+                          % (source["host"], listens[where][0], where,
+                             DERIVED if where in derived or not (options["source_port"] or source["port"]) else ""))
     return errors
 
 
@@ -83,7 +113,7 @@ def plan_session(options):
     """The session as the role runs it: name, port, ring order, each receiver's listen address and chain,
     the source's listen address and items, where the progress file and the resume state are."""
     session = options["session"] or session_name(options["source"]["host"], options["send_items"])
-    port = session_port(session, options["port_range"])
+    port = session_port_of(options)
     nodes = dict((node["host"], node) for node in options["nodes"])
     order = ring_order(options)
     listen = {}

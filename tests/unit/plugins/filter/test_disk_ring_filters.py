@@ -68,3 +68,19 @@ def test_result():
     assert (result["ok"], result["failed"]) == (["r1"], ["r2"])
     with pytest.raises(AnsibleFilterError, match="receivers must be a mapping"):
         disk_ring_result({}, plan, "golden", ["r1"])
+
+
+def test_nodes_on_one_address_at_the_derived_port_are_refused_before_anything_starts():
+    # defect 4, through the filter the role calls
+    nodes = [{"host": "r1", "address": "10.0.0.1", "port": 0}, {"host": "r2", "address": "10.0.0.1", "port": 0}]
+    plan = disk_ring_plan(inputs(nodes=nodes))
+    assert sorted(plan) == ["errors"]
+    assert len(plan["errors"]) == 1
+    assert plan["errors"][0].startswith("r1 and r2 both listen on 10.0.0.1:")
+    assert "disk_ring_port" in plan["errors"][0]
+
+
+def test_errors_of_bad_inputs_still_name_the_clash_of_explicit_ports():
+    nodes = [{"host": "r1", "address": "h", "port": 7100}, {"host": "r2", "address": "h", "port": 7100}]
+    errors = disk_ring_plan(inputs(nodes=nodes, port_range="x"))["errors"]
+    assert len(errors) == 2 and errors[1].startswith("r1 and r2 both listen on h:7100: ")

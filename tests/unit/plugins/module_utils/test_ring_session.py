@@ -9,7 +9,7 @@ import copy
 import pytest
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.session import (
-    listen_clashes, plan_session, preflight_errors, progress_lines, progress_wait, session_name, session_port,
+    listen_clashes, plan_session, preflight_errors, progress_lines, progress_wait, session_name, session_port, session_port_of,
     session_result)
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.session_options import check_session_inputs
 
@@ -259,6 +259,44 @@ def test_source_on_a_receivers_address_and_port():
     options = checked(inputs(source_port=17312))[0]
     assert listen_clashes(options, 7549) == [
         "the source golden and the receiver r2 both listen on 127.0.0.1:17312: give the source another disk_ring_source_port"]
+
+
+def test_two_receivers_on_one_address_at_the_derived_port_are_refused():
+    # defect 4: only explicit ports were compared, so two nodes left at the session's port on one address
+    # passed the checks and the second one then failed to bind
+    options = checked(inputs(nodes=nodes(("r1", "10.0.0.1", 0), ("r2", "10.0.0.1", 0), ("r3", "10.0.0.3", 0))))[0]
+    errors = listen_clashes(options, 7549)
+    assert len(errors) == 1
+    assert errors[0].startswith("r1 and r2 both listen on 10.0.0.1:7549 (the session's port, derived from its name within "
+                                "disk_ring_port_range): ")
+    assert "give each of them its own disk_ring_port, or its own disk_ring_address" in errors[0]
+
+
+def test_an_explicit_port_equal_to_the_derived_one_is_refused():
+    options = checked(inputs(nodes=nodes(("r1", "10.0.0.1", 0), ("r2", "10.0.0.1", 7549), ("r3", "10.0.0.3", 0))))[0]
+    assert [e.split(":", 1)[0] for e in listen_clashes(options, 7549)] == ["r1 and r2 both listen on 10.0.0.1"]
+
+
+def test_three_receivers_on_one_address_are_named_in_one_message():
+    options = checked(inputs(nodes=nodes(("r1", "h", 0), ("r2", "h", 0), ("r3", "h", 0))))[0]
+    errors = listen_clashes(options, 7100)
+    assert len(errors) == 1 and errors[0].startswith("r1, r2 and r3 all listen on h:7100 (the session's port")
+
+
+def test_the_source_at_the_derived_port_on_a_receivers_address_is_refused():
+    value = inputs(nodes=nodes(("r1", "10.0.0.1", 0), ("r2", "10.0.0.2", 0), ("r3", "10.0.0.3", 0)))
+    value["source"] = {"host": "golden", "known": True, "address": "10.0.0.2", "port": 0}
+    errors = listen_clashes(checked(value)[0], 7549)
+    assert errors == ["the source golden and the receiver r2 both listen on 10.0.0.2:7549 (the session's port, derived from "
+                      "its name within disk_ring_port_range): give the source another disk_ring_source_port"]
+
+
+def test_the_derived_port_is_not_compared_when_it_is_unknown():
+    options = checked(inputs(nodes=nodes(("r1", "h", 0), ("r2", "h", 0), ("r3", "h", 7100))))[0]
+    assert listen_clashes(options, None) == []
+    for changes in [{"port_range": "x"}, {"session": "bad name"}, {"session": "", "items": [{"name": "d", "dest": "/d"}]}]:
+        assert session_port_of(checked(inputs(**changes))[0]) is None
+    assert session_port_of(checked(inputs())[0]) == 7549
 
 
 # --- the preflight ----------------------------------------------------------------------------------------------
