@@ -97,4 +97,7 @@ def test_bad_input_fails_before_any_change(run, tmp_path, two_servers):
     assert "mass_clone_source 'nope' matches 0 projects" in missing.stdout
     bad_range = playbook(run, tmp_path, two_servers, names="Cexam_[05-1]")
     assert bad_range.returncode != 0 and "noderange" in bad_range.stdout
+    # five octets leave none for the server: refused by the plan, before zfs_clone makes a clone
+    long_prefix = playbook(run, tmp_path, two_servers, "-e", "mass_clone_mac_prefix=02:4c:46:00:01")
+    assert long_prefix.returncode != 0 and "mass_clone_mac_prefix 02:4c:46:00:01 has 5 octets" in long_prefix.stdout
     assert all(clones_on(server) == [] for server in two_servers.values())
