@@ -13,8 +13,8 @@ tmpfs, to measure the pipeline itself: >= 1 GB/s delivered to every node.
 
 Every wall time runs from the source's start to the last receiver's exit, durable (fdatasync) for
 the ring and (a), `sync` of the files included for udpcast. The nodes are processes in network
-namespaces on one bridge (tests/lab/ring.py), each running the module's own code (ring.Receiver /
-ring.Sender). Exits 1 when a target is missed. Run: make benchmark (or .venv/bin/python benchmarks/ring.py)
+namespaces on one bridge (tests/lab/ring.py), each running the module's own code (_ring.receiver.Receiver /
+_ring.sender.Sender). Exits 1 when a target is missed. Run: make benchmark (or .venv/bin/python benchmarks/ring.py)
 Options: --size-mib N (default 2048), --rounds N (default 1), --skip-udpcast.
 """
 
@@ -38,7 +38,8 @@ PORT = 17610
 NODE = r"""
 import json, sys
 sys.path.insert(0, %r)
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.engine import Receiver, Sender
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.receiver import Receiver
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.sender import Sender
 args = json.loads(sys.argv[1])
 kind = args.pop("kind")
 node = Receiver(**args) if kind == "receive" else Sender(**args)

@@ -46,15 +46,28 @@ requirements:
   - Linux, Python 3.6 or later on every node.
   - Optional on every node, the python packages C(xxhash) (fast chunk checksums) and C(zstandard) (O(compress=zstd)).
   - On receivers of archives, C(tar) (and C(zstd) for tar.zst) or C(cpio).
+extends_documentation_fragment:
+  - labfarm.massclone.attributes
 attributes:
   check_mode:
     support: partial
-    description: Validates the parameters, the items and the targets (a block device in use is refused) and
-      returns what would be copied; nothing listens, connects or writes.
-    details: Check mode cannot tell what a session would change on the other nodes, so it reports changed.
+    details:
+      - Validates the parameters, the items and the targets (a block device in use is refused) and returns what
+        would be copied; nothing listens, connects or writes.
+      - Check mode cannot tell what a session would change on the other nodes, so it reports changed.
   diff_mode:
     support: none
-    description: Nothing to compare before the copy; the result lists what each node wrote.
+    details: Nothing to compare before the copy; the result lists what each node wrote.
+  idempotent:
+    support: full
+    details:
+      - A rerun of a finished session with the same source items writes nothing and reports C(changed=false) on
+        every node. Each receiver records in O(state_dir) what it wrote and verified; an item it holds complete
+        is skipped (its digest is still compared with the source's), unless its target changed since (a file's
+        size or modification time, an archive directory's modification time; a block device is trusted).
+      - The session still runs, so every node must take part; an item whose source changed (path, size,
+        modification time or inode) is copied again, and a rerun of an interrupted session resumes each raw
+        target from its last durable, verified offset. A new O(state_dir) forgets all of this.
 options:
   mode:
     description: C(send) on the source (golden node), C(receive) on each receiver.
@@ -290,62 +303,20 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.wire import RingError, parse_address, key_bytes
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.items import check_targets
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.engine import Receiver, Sender
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.errors import RingError
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.items import check_targets, source_errors
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.options import ARGUMENT_SPEC, session_option_errors
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.receiver import Receiver
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.sender import Sender
 
 
-def check_params(module):
+def check_params(params):
     """Every parameter error at once, naming the value and the fix, before anything listens."""
-    params = module.params
-    errors = []
-    mode = params["mode"]
-    try:
-        key_bytes(params["key"])
-    except RingError as exc:
-        errors.append(str(exc))
-    if mode == "receive" and not params["listen"]:
-        errors.append("listen is required with mode: receive (the address:port the upstream connects to)")
-    for what, value in [("listen", params["listen"])] + [("chain entry", v) for v in params["chain"]]:
-        if value:
-            try:
-                parse_address(value, what)
-            except RingError as exc:
-                errors.append(str(exc))
-    if mode == "send" and not params["chain"]:
-        errors.append("chain is empty: list the receivers' address:port in ring order")
-    if params["listen"] and params["listen"] in params["chain"]:
-        errors.append("chain contains this node's own listen address %s" % params["listen"])
-    if len(set(params["chain"])) != len(params["chain"]):
-        errors.append("chain lists an address twice: %s" % ", ".join(sorted(a for a in set(params["chain"]) if params["chain"].count(a) > 1)))
-    names = [item["name"] for item in params["items"]]
-    if not names:
-        errors.append("items is empty")
-    dupes = sorted(set(n for n in names if names.count(n) > 1))
-    if dupes:
-        errors.append("item names given twice: %s" % ", ".join(dupes))
-    for item in params["items"]:
-        if mode == "send":
-            if not item.get("src"):
-                errors.append("item %s: src is required with mode: send" % item["name"])
-            elif not os.path.exists(item["src"]):
-                errors.append("item %s: src %s does not exist" % (item["name"], item["src"]))
-            if item.get("dest"):
-                errors.append("item %s: dest is for receivers; the source gives src" % item["name"])
-        else:
-            if not item.get("dest"):
-                errors.append("item %s: dest is required with mode: receive" % item["name"])
-            elif not os.path.isabs(item["dest"]):
-                errors.append("item %s: dest %s must be an absolute path" % (item["name"], item["dest"]))
-            if item.get("src"):
-                errors.append("item %s: src is for the source; a receiver gives dest" % item["name"])
-    if mode == "send" and not (65536 <= params["chunk_size"] <= 64 << 20 and params["chunk_size"] % 4096 == 0):
-        errors.append("chunk_size %d must be a multiple of 4096 from 65536 to 67108864" % params["chunk_size"])
-    if params["timeout"] <= 0 or params["wait_timeout"] <= 0:
-        errors.append("timeout and wait_timeout must be > 0 seconds")
-    if params["replay_buffer"] < 16:
-        errors.append("replay_buffer %d must be at least 16 (MiB)" % params["replay_buffer"])
-    if not errors and mode == "receive":
+    errors = session_option_errors(params)
+    if params["mode"] == "send":
+        errors += source_errors(params["items"])
+    elif not errors:
         try:
             check_targets(dict((i["name"], i["dest"]) for i in params["items"]), params["force"])
         except RingError as exc:
@@ -353,84 +324,62 @@ def check_params(module):
     return errors
 
 
+def check_mode_result(params):
+    """What check mode returns: what would be copied (sizes of the source's regular files)."""
+    if params["mode"] == "send":
+        sizes = {}
+        for item in params["items"]:
+            info = os.stat(item["src"])
+            sizes[item["name"]] = info.st_size if stat.S_ISREG(info.st_mode) else None
+        return dict(changed=True, ok_nodes=[], failed_nodes=[], nodes=[], digests={}, bytes=sum(v or 0 for v in sizes.values()),
+                    seconds=0.0, error=None, bypassed={}, log=[], sizes=sizes)
+    return dict(changed=True, node=params["node_name"] or params["listen"], error=None, bypassed={}, log=[],
+                rejected=[], items=dict((i["name"], {"dest": i["dest"]}) for i in params["items"]))
+
+
+def node_for(params):
+    """The Receiver or Sender these parameters describe (listening from now on)."""
+    if params["mode"] == "receive":
+        return Receiver(params["session"], params["key"], params["listen"],
+                        dict((i["name"], i["dest"]) for i in params["items"]), chain=params["chain"],
+                        timeout=params["timeout"], wait_timeout=params["wait_timeout"], force=params["force"],
+                        state_dir=params["state_dir"], direct=params["direct"],
+                        replay_buffer=params["replay_buffer"] << 20, name=params["node_name"],
+                        progress_file=params["progress_file"])
+    return Sender(params["session"], params["key"],
+                  [dict(name=i["name"], src=i["src"], format=i["format"]) for i in params["items"]],
+                  params["chain"], listen=params["listen"], timeout=params["timeout"],
+                  compress=params["compress"], checksum=params["checksum"], chunk=params["chunk_size"],
+                  sparse=params["sparse"], name=params["node_name"] or "source",
+                  progress_file=params["progress_file"])
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            mode=dict(type="str", choices=["send", "receive"], required=True),
-            session=dict(type="str", required=True),
-            key=dict(type="str", required=True, no_log=True),
-            listen=dict(type="str"),
-            chain=dict(type="list", elements="str", default=[]),
-            items=dict(type="list", elements="dict", required=True, options=dict(
-                name=dict(type="str", required=True),
-                src=dict(type="path"),
-                format=dict(type="str", choices=["raw", "tar", "tar.gz", "tar.zst", "cpio"], default="raw"),
-                dest=dict(type="path"),
-            )),
-            timeout=dict(type="float", default=30),
-            wait_timeout=dict(type="float", default=600),
-            compress=dict(type="str", choices=["none", "zlib", "zstd"], default="none"),
-            checksum=dict(type="str", choices=["auto", "xxh3", "crc32"], default="auto"),
-            chunk_size=dict(type="int", default=4 << 20),
-            sparse=dict(type="bool", default=True),
-            force=dict(type="bool", default=False),
-            direct=dict(type="bool", default=True),
-            replay_buffer=dict(type="int", default=256),
-            state_dir=dict(type="path", default="/var/tmp/labfarm-ring"),
-            node_name=dict(type="str"),
-            progress_file=dict(type="path"),
-            allow_failures=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
-    errors = check_params(module)
+    errors = check_params(params)
     if errors:
-        module.fail_json(msg="ring_copy: " + "; ".join(errors))
-    mode = params["mode"]
+        fail_with(module, RingError("ring_copy: " + "; ".join(errors)))
     if module.check_mode:
-        if mode == "send":
-            sizes = {}
-            for item in params["items"]:
-                info = os.stat(item["src"])
-                sizes[item["name"]] = info.st_size if stat.S_ISREG(info.st_mode) else None
-            module.exit_json(changed=True, ok_nodes=[], failed_nodes=[], nodes=[], digests={}, bytes=sum(v or 0 for v in sizes.values()),
-                             seconds=0.0, error=None, bypassed={}, log=[], sizes=sizes)
-        module.exit_json(changed=True, node=params["node_name"] or params["listen"], error=None, bypassed={}, log=[],
-                         rejected=[], items=dict((i["name"], {"dest": i["dest"]}) for i in params["items"]))
-
+        exit_with(module, check_mode_result(params))
     try:
-        if mode == "receive":
-            node = Receiver(params["session"], params["key"], params["listen"],
-                            dict((i["name"], i["dest"]) for i in params["items"]), chain=params["chain"],
-                            timeout=params["timeout"], wait_timeout=params["wait_timeout"], force=params["force"],
-                            state_dir=params["state_dir"], direct=params["direct"],
-                            replay_buffer=params["replay_buffer"] << 20, name=params["node_name"],
-                            progress_file=params["progress_file"])
-        else:
-            node = Sender(params["session"], params["key"],
-                          [dict(name=i["name"], src=i["src"], format=i["format"]) for i in params["items"]],
-                          params["chain"], listen=params["listen"], timeout=params["timeout"],
-                          compress=params["compress"], checksum=params["checksum"], chunk=params["chunk_size"],
-                          sparse=params["sparse"], name=params["node_name"] or "source",
-                          progress_file=params["progress_file"])
-        result = node.run()
+        result = node_for(params).run()
     except RingError as exc:
-        module.fail_json(msg="ring_copy: %s" % exc)
+        fail_with(module, RingError("ring_copy: %s" % exc))
 
-    if mode == "receive":
+    if params["mode"] == "receive":
         result["changed"] = any(item.get("bytes_written") for item in result["items"].values())
         if not result["ok"]:
-            module.fail_json(msg="ring_copy: %s failed: %s" % (result["node"], result["error"]), **result)
-        module.exit_json(**result)
+            fail_with(module, RingError("ring_copy: %s failed: %s" % (result["node"], result["error"])), **result)
+        exit_with(module, result)
     result["changed"] = any(any(item.get("bytes_written") for item in entry.get("items", {}).values())
                             for entry in result["nodes"])
     result["error"] = None
     if result["failed_nodes"] and (not params["allow_failures"] or not result["ok_nodes"]):
         result["error"] = "%d of %d nodes failed: %s" % (len(result["failed_nodes"]), len(result["nodes"]), ", ".join(
             "%s (%s)" % (e["node"], e.get("error")) for e in result["nodes"] if not e["ok"]))
-        module.fail_json(msg="ring_copy: " + result["error"], **result)
-    module.exit_json(**result)
+        fail_with(module, RingError("ring_copy: " + result["error"]), **result)
+    exit_with(module, result)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,9 @@
   names it; each receiver decides where it goes: a raw item into a file or block device, an archive
   unpacked into a directory (through a temporary directory beside it, renamed into place only once
   the whole archive arrived with the source's digest).
-* Items are cut on a fixed grid of ``chunk`` bytes, split again where data meets a hole. Holes come
-  from SEEK_DATA/SEEK_HOLE (sparse files) or from chunks that are all zeros (disks): they cross the
-  wire as a length only and stay holes in file targets (zeros are written on block devices).
-* An item's digest is SHA-256 over the list of its segments (offset, length, kind, chunk checksum):
-  the same grid on every node, so a receiver's digest equals the source's only when every chunk it
-  wrote had the source's checksum.
+* Items are cut into segments (``segments``). Holes come from SEEK_DATA/SEEK_HOLE (sparse files)
+  or from chunks that are all zeros (disks): they cross the wire as a length only and stay holes in
+  file targets (zeros are written on block devices).
 * Resume: a receiver keeps, per item and target, the records it made durable (fdatasync first) in
   a state file; a later run of the same source item (same identity: path, size, mtime, chunk,
   checksum) starts from there.
@@ -37,14 +34,11 @@ import threading
 import time
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.files import atomic_write
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.wire import RingError
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.errors import RingError
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.segments import KIND_DATA, KIND_HOLE, grid_segments, item_digest
 
-ARCHIVE_FORMATS = ("tar", "tar.gz", "tar.zst", "cpio")
-FORMATS = ("raw",) + ARCHIVE_FORMATS
 SEEK_DATA = getattr(os, "SEEK_DATA", 3)
 SEEK_HOLE = getattr(os, "SEEK_HOLE", 4)
-KIND_DATA, KIND_HOLE = 0, 1
-RECORD = struct.Struct("!QIBQ")
 BLKGETSIZE64 = 0x80081272
 BLKZEROOUT = 0x127f
 
@@ -54,33 +48,6 @@ def device_size(fd):
     buf = bytearray(8)
     fcntl.ioctl(fd, BLKGETSIZE64, buf)
     return struct.unpack("Q", bytes(buf))[0]
-
-
-def item_digest(records):
-    """SHA-256 of an item's segment list; records: (offset, length, kind, checksum) in order."""
-    digest = hashlib.sha256()
-    for rec in records:
-        digest.update(RECORD.pack(*rec))
-    return digest.hexdigest()
-
-
-def grid_segments(extents, size, chunk, start=0):
-    """Cut [start, size) on the chunk grid, split where data meets a hole.
-    extents: sorted (offset, end) data regions. Yields (offset, length, is_data)."""
-    pos = start
-    for data_start, data_end in list(extents) + [(size, size)]:
-        if data_end <= pos and data_start < size:
-            continue
-        data_start = max(data_start, pos)
-        for kind_start, kind_end, is_data in ((pos, data_start, False), (data_start, data_end, True)):
-            cursor = kind_start
-            while cursor < kind_end:
-                cell_end = min(kind_end, (cursor // chunk + 1) * chunk)
-                yield cursor, cell_end - cursor, is_data
-                cursor = cell_end
-        pos = max(pos, data_end)
-        if pos >= size:
-            return
 
 
 def data_extents(fd, size):
@@ -240,12 +207,17 @@ def device_in_use(path):
     return None
 
 
+def source_errors(items):
+    """The source's items ([{name, src}]) whose src does not exist here."""
+    return ["item %s: src %s does not exist" % (item["name"], item["src"])
+            for item in items if item.get("src") and not os.path.exists(item["src"])]
+
+
 def check_targets(targets, force):
-    """Refuse bad targets before anything is written: a device in use (unless force), a directory
-    given for a raw item is checked later, once the manifest says which items are archives."""
+    """Refuse bad targets ({name: absolute dest}) before anything is written: a missing directory, a
+    device in use (unless force). A directory given for a raw item is checked later, once the
+    manifest says which items are archives."""
     for name, dest in targets.items():
-        if not isinstance(dest, str) or not dest.startswith("/"):
-            raise RingError("item %s: dest %r must be an absolute path" % (name, dest))
         parent = os.path.dirname(dest.rstrip("/")) or "/"
         if not os.path.isdir(parent):
             raise RingError("item %s: the directory of dest %s, %s, does not exist; create it first" % (name, dest, parent))

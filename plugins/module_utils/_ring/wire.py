@@ -31,6 +31,7 @@ import json
 import os
 import socket
 import struct
+import threading
 import time
 import zlib
 
@@ -46,16 +47,18 @@ try:
 except ImportError:
     HAS_ZSTD = False
 
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.errors import RingError, LinkLost, Stalled
+
 MAGIC = b"LFR1"
 HEADER = struct.Struct("!4sBBH16sQQII")
 HEADER_SIZE = HEADER.size   # 48
 
 # frame types
-HELLO, AUTH, WELCOME, MANIFEST, READY, START = 1, 2, 3, 4, 5, 6
+HELLO, AUTH, WELCOME, MANIFEST, READY = 1, 2, 3, 4, 5
 DATA, HOLE, ITEM_END, END, ABORT, WAIT = 10, 11, 12, 13, 14, 15
 ACK, REPORT, FETCH = 20, 21, 30
 TYPE_NAMES = {HELLO: "HELLO", AUTH: "AUTH", WELCOME: "WELCOME", MANIFEST: "MANIFEST", READY: "READY",
-              START: "START", DATA: "DATA", HOLE: "HOLE", ITEM_END: "ITEM_END", END: "END",
+              DATA: "DATA", HOLE: "HOLE", ITEM_END: "ITEM_END", END: "END",
               ABORT: "ABORT", WAIT: "WAIT", ACK: "ACK", REPORT: "REPORT", FETCH: "FETCH"}
 
 # frame flags: how a DATA payload is compressed
@@ -66,22 +69,12 @@ COMPRESSIONS = {"none": 0, "zlib": FLAG_ZLIB, "zstd": FLAG_ZSTD}
 MAX_CONTROL = 64 << 20          # a JSON payload larger than this is a protocol error
 MAX_CHUNK = 64 << 20
 
-
-class RingError(Exception):
-    """A ring failure with a message for the user."""
-
-
-class LinkLost(RingError):
-    """The peer of a link closed it, reset it, or sent something that is not a frame of this session."""
-
-
-class Stalled(RingError):
-    """The peer of a link made no progress for the session's timeout."""
+CHECKSUMS = ("xxh3", "crc32")   # the chunk checksums of the protocol, best first
 
 
 def checksum_names():
     """The chunk checksums this host can compute, best first."""
-    return ["xxh3", "crc32"] if HAS_XXHASH else ["crc32"]
+    return list(CHECKSUMS) if HAS_XXHASH else ["crc32"]
 
 
 def checksum_function(name):
@@ -165,14 +158,15 @@ class Frame:
 
 class Link:
     """One authenticated TCP link of a session, with reads that give up after `timeout` seconds
-    without a byte and a way to notice that the link was replaced (`cancelled()`)."""
+    without a byte. Two threads may write to one link (a receiver's ACKs and its READY and REPORT
+    upstream): they hold `lock` around each frame."""
 
     def __init__(self, sock, sid, peer, timeout):
         self.sock = sock
         self.sid = sid
         self.peer = peer
         self.timeout = timeout
-        self.cancelled = lambda: False
+        self.lock = threading.Lock()
         self.closed = False
         sock.settimeout(1.0)
         try:
@@ -191,13 +185,11 @@ class Link:
             self.sock.close()
 
     def recv_into(self, view, timeout=None):
-        """Fill `view` completely, or raise LinkLost (closed, reset, replaced) / Stalled."""
+        """Fill `view` completely, or raise LinkLost (closed, reset) / Stalled."""
         timeout = self.timeout if timeout is None else timeout
         got, size = 0, len(view)
         last = time.monotonic()
         while got < size:
-            if self.cancelled():
-                raise LinkLost("link to %s replaced" % self.peer)
             try:
                 n = self.sock.recv_into(view[got:], size - got)
             except socket.timeout:
@@ -211,11 +203,11 @@ class Link:
             got += n
             last = time.monotonic()
 
-    def read_frame(self, into=None, timeout=None, wait_first=None):
+    def read_frame(self, into=None, timeout=None):
         """Read one frame. The payload goes into `into` (a writable buffer) when given and large
-        enough, else into a new bytearray. wait_first: how long to wait for the header's first byte."""
+        enough, else into a new bytearray."""
         head = bytearray(HEADER_SIZE)
-        self.recv_into(memoryview(head), timeout=wait_first if wait_first is not None else timeout)
+        self.recv_into(memoryview(head), timeout=timeout)
         fields = HEADER.unpack(bytes(head))
         if fields[0] != MAGIC:
             raise LinkLost("%s sent something that is not a ring frame" % self.peer)
@@ -303,12 +295,6 @@ def _mac(key, direction, sid, first, second):
     return hmac.new(key, direction + sid + first + second, hashlib.sha256).hexdigest()
 
 
-def key_bytes(key):
-    if not key or len(key) < 16:
-        raise RingError("key must be at least 16 characters (the role makes a random one per session)")
-    return key.encode("utf-8")
-
-
 def accept_handshake(sock, sid, key, peer, timeout):
     """Listening side: challenge the connecting peer; it must prove it knows the key.
     Returns (link, role) where role is what the peer says it is (upstream or fetch)."""
@@ -351,16 +337,13 @@ def connect_handshake(address, sid, key, timeout, role="upstream", connect_timeo
     return link
 
 
-def parse_address(text, what="listen"):
-    """'host:port' or '[v6]:port' -> (host, port), with a message that names the bad value."""
-    if not isinstance(text, str) or ":" not in text:
-        raise RingError("%s %r is not host:port (for example 10.0.0.1:7010)" % (what, text))
-    host, _sep, port = text.rpartition(":")
-    host = host.strip("[]")
+def local_address_towards(address):
+    """The address of this host on the route to (host, port): where a peer there reaches us."""
+    probe = socket.socket(socket.AF_INET6 if ":" in address[0] else socket.AF_INET, socket.SOCK_DGRAM)
     try:
-        port = int(port)
-    except ValueError:
-        port = -1
-    if not host or not 0 <= port <= 65535:
-        raise RingError("%s %r is not host:port (for example 10.0.0.1:7010)" % (what, text))
-    return host, port
+        probe.connect(address)
+        return probe.getsockname()[0]
+    except OSError:
+        return "127.0.0.1"
+    finally:
+        probe.close()

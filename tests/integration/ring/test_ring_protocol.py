@@ -14,8 +14,9 @@ import time
 import pytest
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring import wire as wire
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.engine import Receiver, Sender
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.wire import RingError
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.errors import RingError
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.receiver import Receiver
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.sender import Sender
 
 from conftest import sha256, write_random
 

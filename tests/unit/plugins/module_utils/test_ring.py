@@ -1,15 +1,24 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Pure logic of the ring: the segment grid, digests, addresses, frame headers, sparse maps."""
+"""The ring: the segment grid, digests, addresses, frame headers, sparse maps; the receiver against hostile
+and broken peers over real sockets on 127.0.0.1."""
 
 import os
+import socket
+import sys
+import threading
+import time
+import tracemalloc
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring import wire as wire
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.items import (
-    KIND_DATA, KIND_HOLE, SourceItem, data_extents, grid_segments, item_digest)
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring import options, wire
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.errors import LinkLost, RingError
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.items import SourceItem, data_extents
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.receiver import Receiver
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.segments import KIND_DATA, KIND_HOLE, grid_segments, item_digest
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.sender import Sender
 
 MiB = 1 << 20
 
@@ -67,13 +76,13 @@ def test_sparse_file_extents_and_zero_chunks_become_holes(tmp_path):
 @pytest.mark.parametrize("text,want", [("10.0.0.1:7010", ("10.0.0.1", 7010)), ("[fd00::1]:7", ("fd00::1", 7)),
                                        ("host.example:0", ("host.example", 0))])
 def test_parse_address(text, want):
-    assert wire.parse_address(text) == want
+    assert options.parse_address(text) == want
 
 
 @pytest.mark.parametrize("text", ["10.0.0.1", "10.0.0.1:x", ":7010", "10.0.0.1:70000", None, 7010])
 def test_parse_address_names_the_bad_value(text):
-    with pytest.raises(wire.RingError, match=r"listen .* is not host:port \(for example 10.0.0.1:7010\)"):
-        wire.parse_address(text)
+    with pytest.raises(RingError, match=r"listen .* is not host:port \(for example 10.0.0.1:7010\)"):
+        options.parse_address(text)
 
 
 def test_headers_carry_the_session_id_and_round_trip():
@@ -91,13 +100,113 @@ def test_compression_round_trips_and_checks_the_length():
         packed = wire.compressor(name)(data)
         assert len(packed) < len(data) // 10
         assert wire.decompress(flag, packed, len(data)) == data
-        with pytest.raises(wire.LinkLost, match="unpacked to"):
+        with pytest.raises(LinkLost, match="unpacked to"):
             wire.decompress(flag, packed, len(data) + 1)
     assert wire.compressor("none") is None
 
 
 def test_short_keys_and_unknown_checksums_are_refused():
-    with pytest.raises(wire.RingError, match="at least 16 characters"):
-        wire.key_bytes("short")
-    with pytest.raises(wire.RingError, match="unknown checksum 'md5'"):
+    with pytest.raises(RingError, match="at least 16 characters"):
+        options.key_bytes("short")
+    with pytest.raises(RingError, match="unknown checksum 'md5'"):
         wire.checksum_function("md5")
+
+
+# --------------------------------------------------------------------------------------------
+# The receiver against hostile and broken peers, over real sockets on 127.0.0.1 (free ports)
+
+KEY = "unit-test-ring-key-0123456789"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Background:
+    """A node's run() in a thread; .join() returns its result."""
+
+    def __init__(self, node):
+        self.node = node
+        self.result = None
+        self.thread = threading.Thread(target=self._run)
+        self.thread.daemon = True
+        self.thread.start()
+
+    def _run(self):
+        self.result = self.node.run()
+
+    def join(self, timeout=30):
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the node did not finish"
+        return self.result
+
+
+@pytest.fixture()
+def thread_errors(monkeypatch):
+    """What reaches threading.excepthook (a thread that died with a traceback) during the test."""
+    seen = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: seen.append("%s: %s" % (args.exc_type.__name__, args.exc_value)))
+    return seen
+
+
+@pytest.fixture()
+def small_image(tmp_path):
+    path = tmp_path / "src.img"
+    path.write_bytes(os.urandom(MiB + 12345))
+    return path
+
+
+def start_receiver(tmp_path, port, timeout=30, wait_timeout=20, session="t"):
+    dest = tmp_path / ("out-%d.img" % port)
+    node = Receiver(session, KEY, "127.0.0.1:%d" % port, {"img": str(dest)}, timeout=timeout, wait_timeout=wait_timeout,
+                    state_dir=str(tmp_path / ("state-%d" % port)), name="r%d" % port)
+    return Background(node), dest
+
+
+def send(port, image, session="t"):
+    return Sender(session, KEY, [{"name": "img", "src": str(image)}], ["127.0.0.1:%d" % port],
+                  listen="127.0.0.1:%d" % free_port(), timeout=5, chunk=1 << 20).run()
+
+
+def greeted(port, session="t"):
+    """A stranger's connection that got the receiver's HELLO: (link, hello)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    link = wire.Link(sock, wire.session_bytes(session), "receiver", 5)
+    return link, link.expect(wire.HELLO)
+
+
+def closed_by_peer(sock, within):
+    """True when the peer closes `sock` within `within` seconds without sending anything."""
+    sock.settimeout(within)
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def ring_dicts():
+    """The size of every module-level dict of the ring's modules."""
+    prefix = "ansible_collections.labfarm.massclone.plugins.module_utils._ring"
+    return dict(((name, attr), len(value)) for name, module in list(sys.modules.items()) if name.startswith(prefix)
+                for attr, value in vars(module).items() if isinstance(value, dict) and not attr.startswith("__"))
+
+
+def test_each_link_has_its_own_send_lock_and_no_table_of_links_grows(tmp_path, small_image):
+    one, two = socket.socketpair()
+    try:
+        first, second = (wire.Link(s, b"x" * 16, "peer", 1) for s in (one, two))
+        assert first.lock is not second.lock
+        assert first.lock.acquire(False) and second.lock.acquire(False)
+    finally:
+        one.close()
+        two.close()
+    before = ring_dicts()
+    port = free_port()
+    node, dest = start_receiver(tmp_path, port)
+    sent = send(port, small_image)
+    assert node.join()["ok"] and sent["failed_nodes"] == []
+    assert ring_dicts() == before
