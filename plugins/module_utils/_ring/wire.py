@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import socket
 import struct
 import threading
@@ -68,6 +69,7 @@ COMPRESSIONS = {"none": 0, "zlib": FLAG_ZLIB, "zstd": FLAG_ZSTD}
 
 MAX_CONTROL = 64 << 20          # a JSON payload larger than this is a protocol error
 MAX_CHUNK = 64 << 20
+_HEX_MAC = re.compile(r"^[0-9a-f]{64}\Z")
 
 CHECKSUMS = ("xxh3", "crc32")   # the chunk checksums of the protocol, best first
 
@@ -295,6 +297,15 @@ def _mac(key, direction, sid, first, second):
     return hmac.new(key, direction + sid + first + second, hashlib.sha256).hexdigest()
 
 
+def _proof(message):
+    """The HMAC a handshake message carries; ValueError unless it is 64 hex digits, as _mac() writes
+    it: anything else (a number, null, a list, other text) is a protocol error, not a wrong key."""
+    proof = message["mac"]
+    if not isinstance(proof, str) or not _HEX_MAC.match(proof):
+        raise ValueError("not a MAC")
+    return proof
+
+
 def accept_handshake(sock, sid, key, peer, timeout):
     """Listening side: challenge the connecting peer; it must prove it knows the key.
     Returns (link, role) where role is what the peer says it is (upstream or fetch)."""
@@ -304,8 +315,10 @@ def accept_handshake(sock, sid, key, peer, timeout):
     answer = link.expect(AUTH, timeout=timeout)
     try:
         theirs = bytes.fromhex(answer["nonce"])
-        proof = answer["mac"]
+        proof = _proof(answer)
         role = answer["role"]
+        if not isinstance(role, str):
+            raise ValueError("not a role")
     except (KeyError, TypeError, ValueError):
         raise LinkLost("%s sent a malformed AUTH" % peer)
     if not hmac.compare_digest(proof, _mac(key, b"up", sid, nonce, theirs)):
@@ -326,7 +339,7 @@ def connect_handshake(address, sid, key, timeout, role="upstream", connect_timeo
         nonce = os.urandom(16)
         link.send_control(AUTH, {"nonce": nonce.hex(), "mac": _mac(key, b"up", sid, theirs, nonce), "role": role})
         welcome = link.expect(WELCOME, timeout=timeout)
-        if not hmac.compare_digest(welcome.get("mac", ""), _mac(key, b"down", sid, nonce, theirs)):
+        if not hmac.compare_digest(_proof(welcome), _mac(key, b"down", sid, nonce, theirs)):
             raise LinkLost("%s does not know the session key" % peer)
     except (KeyError, TypeError, ValueError):
         link.close()

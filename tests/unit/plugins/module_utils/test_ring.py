@@ -188,6 +188,49 @@ def closed_by_peer(sock, within):
         return False
 
 
+@pytest.mark.parametrize("mac", [123, None, ["ab"], "d\u00e9j\u00e0 vu"])
+def test_a_handshake_with_a_mac_that_is_not_hex_text_is_refused_cleanly(tmp_path, small_image, thread_errors, mac):
+    port = free_port()
+    node, dest = start_receiver(tmp_path, port)
+    link, hello = greeted(port)
+    link.send_control(wire.AUTH, {"nonce": os.urandom(16).hex(), "mac": mac, "role": "upstream"})
+    with pytest.raises(LinkLost):
+        link.read_frame(timeout=5)
+    link.close()
+    sent = send(port, small_image)           # the receiver is still up and serves the real source
+    result = node.join()
+    assert thread_errors == []
+    assert sent["failed_nodes"] == [] and result["ok"], (sent, result)
+    assert any("sent a malformed AUTH" in line for line in result["rejected"]), result["rejected"]
+    assert dest.read_bytes() == small_image.read_bytes()
+
+
+@pytest.mark.parametrize("welcome", [{"mac": 123}, {"mac": "d\u00e9j\u00e0 vu"}, {}, ["mac"], "mac"])
+def test_a_listener_answering_with_a_malformed_welcome_is_refused_as_a_protocol_error(welcome):
+    sid = wire.session_bytes("t")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def fake_listener():
+        sock, dummy = server.accept()
+        link = wire.Link(sock, sid, "sender", 5)
+        link.send_control(wire.HELLO, {"v": 1, "nonce": os.urandom(16).hex()})
+        link.expect(wire.AUTH)
+        link.send_control(wire.WELCOME, welcome)
+        time.sleep(0.5)
+        link.close()
+
+    thread = threading.Thread(target=fake_listener)
+    thread.start()
+    try:
+        with pytest.raises(LinkLost, match="sent a malformed HELLO or WELCOME"):
+            wire.connect_handshake(server.getsockname(), sid, KEY.encode(), 5)
+    finally:
+        thread.join(5)
+        server.close()
+
+
 def ring_dicts():
     """The size of every module-level dict of the ring's modules."""
     prefix = "ansible_collections.labfarm.massclone.plugins.module_utils._ring"
