@@ -4,17 +4,23 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Private to labfarm.massclone: no API promise; other collections must not import it.
 """Where a node takes connections: a receiver's upstream links, the source's fetch service. A
-connection is handed over only once its peer proved it knows the session key (wire.accept_handshake)."""
+connection is handed over only once its peer proved it knows the session key (wire.accept_handshake).
+
+Until then it costs the node little: the handshake reads frames of a few KiB at most, and at most
+MAX_PENDING connections are in their handshake at once; more are closed as soon as they are accepted."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import socket
+import threading
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.threads import daemon_thread
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring import wire
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.errors import RingError
+
+MAX_PENDING = 16
 
 
 def listen_socket(address, text):
@@ -32,7 +38,8 @@ def listen_socket(address, text):
 class Listener:
     """A listening socket, bound at once (so a taken port fails before anything else), served from
     start() on: each connection is challenged in a thread of its own, then handed to
-    handle(link, role, peer); a refused one goes to refuse(peer, error).
+    handle(link, role, peer); a refused one goes to refuse(peer, error). A connection beyond the
+    MAX_PENDING in their handshake is closed at once and only counted (``turned_away``).
 
     sid, key: the session's; timeout: how long a handshake may take."""
 
@@ -45,6 +52,8 @@ class Listener:
         self.handle = handle
         self.refuse = refuse
         self.thread = None
+        self.pending = threading.BoundedSemaphore(MAX_PENDING)
+        self.turned_away = 0
 
     @property
     def port(self):
@@ -63,11 +72,18 @@ class Listener:
                 continue
             except OSError:
                 return
+            if not self.pending.acquire(False):
+                sock.close()
+                self.turned_away += 1
+                continue
             daemon_thread(self._serve, "ring-link", sock, "%s:%d" % peer[:2])
 
     def _serve(self, sock, peer):
         try:
-            link, role = wire.accept_handshake(sock, self.sid, self.key, peer, self.timeout)
+            try:
+                link, role = wire.accept_handshake(sock, self.sid, self.key, peer, self.timeout)
+            finally:
+                self.pending.release()
         except (RingError, OSError) as exc:
             sock.close()
             self.refuse(peer, exc)

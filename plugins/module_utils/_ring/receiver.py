@@ -88,7 +88,7 @@ class Receiver:
 
     @property
     def rejected(self):
-        return self.upstreams.rejected
+        return self.upstreams.refused(self.listener.turned_away)
 
     def run(self):
         self.listener.start(self.stop)

@@ -17,10 +17,12 @@ import time
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring import wire
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.errors import RingError, LinkLost
 
+KEEP_REJECTED = 100     # the first refusals are listed; the rest only counted (strangers can be many)
+
 
 class Upstreams:
     """The upstream links offered to a receiver (``offer``, the listener's handler), the current one
-    (``up``, which the ACK thread writes to), and the connections refused, with why (``rejected``)."""
+    (``up``, which the ACK thread writes to), and the connections refused, with why (``refused()``)."""
 
     def __init__(self, session, timeout, log):
         self.session = session
@@ -30,6 +32,7 @@ class Upstreams:
         self.cv = threading.Condition()
         self.up = None
         self.rejected = []
+        self.more_rejected = 0
 
     def offer(self, link, role, peer):
         """An authenticated link: it becomes a pending upstream once it sent this session's manifest."""
@@ -55,8 +58,21 @@ class Upstreams:
             old.close()   # a new authenticated upstream replaces the old one (it was bypassed)
 
     def refuse(self, peer, error):
-        self.rejected.append("%s: %s" % (peer, error))
+        if len(self.rejected) < KEEP_REJECTED:
+            self.rejected.append("%s: %s" % (peer, error))
+        else:
+            self.more_rejected += 1
         self.log("rejected a connection from %s: %s" % (peer, error))
+
+    def refused(self, turned_away=0):
+        """The connections refused, with why; those only counted, and those the listener closed
+        unanswered (``turned_away``), in a line each."""
+        lines = list(self.rejected)
+        if self.more_rejected:
+            lines.append("%d more connections refused" % self.more_rejected)
+        if turned_away:
+            lines.append("%d connections closed at once: too many were waiting to authenticate" % turned_away)
+        return lines
 
     def next(self, wait):
         """(link, manifest) of the newest pending upstream, waiting up to ``wait`` seconds for one;

@@ -68,6 +68,7 @@ FLAG_ZSTD = 2
 COMPRESSIONS = {"none": 0, "zlib": FLAG_ZLIB, "zstd": FLAG_ZSTD}
 
 MAX_CONTROL = 64 << 20          # a JSON payload larger than this is a protocol error
+MAX_HANDSHAKE = 4096            # a frame larger than this before the peer authenticated is one too
 MAX_CHUNK = 64 << 20
 _HEX_MAC = re.compile(r"^[0-9a-f]{64}\Z")
 
@@ -205,9 +206,10 @@ class Link:
             got += n
             last = time.monotonic()
 
-    def read_frame(self, into=None, timeout=None):
+    def read_frame(self, into=None, timeout=None, limit=None):
         """Read one frame. The payload goes into `into` (a writable buffer) when given and large
-        enough, else into a new bytearray."""
+        enough, else into a new bytearray. limit: the largest payload taken, whatever the frame's
+        type (the handshake takes MAX_HANDSHAKE: nothing is allocated for a stranger's claims)."""
         head = bytearray(HEADER_SIZE)
         self.recv_into(memoryview(head), timeout=timeout)
         fields = HEADER.unpack(bytes(head))
@@ -216,7 +218,8 @@ class Link:
         if fields[4] != self.sid:
             raise LinkLost("%s sent a frame of another session" % self.peer)
         frame = Frame(bytes(head), fields)
-        limit = MAX_CHUNK if frame.ftype in (DATA, HOLE) else MAX_CONTROL
+        if limit is None:
+            limit = MAX_CHUNK if frame.ftype in (DATA, HOLE) else MAX_CONTROL
         if frame.wire_len > limit or frame.raw_len > MAX_CHUNK + MAX_CONTROL:
             raise LinkLost("%s sent a %s frame of %d bytes" % (self.peer, frame.name, frame.wire_len))
         if frame.wire_len:
@@ -230,8 +233,8 @@ class Link:
             frame.payload = memoryview(b"")
         return frame
 
-    def expect(self, ftype, timeout=None):
-        frame = self.read_frame(timeout=timeout)
+    def expect(self, ftype, timeout=None, limit=None):
+        frame = self.read_frame(timeout=timeout, limit=limit)
         if frame.ftype == ABORT:
             raise RingError("%s aborted: %s" % (self.peer, frame.json().get("reason")))
         if frame.ftype != ftype:
@@ -312,7 +315,7 @@ def accept_handshake(sock, sid, key, peer, timeout):
     link = Link(sock, sid, peer, timeout)
     nonce = os.urandom(16)
     link.send_control(HELLO, {"v": 1, "nonce": nonce.hex()})
-    answer = link.expect(AUTH, timeout=timeout)
+    answer = link.expect(AUTH, timeout=timeout, limit=MAX_HANDSHAKE)
     try:
         theirs = bytes.fromhex(answer["nonce"])
         proof = _proof(answer)
@@ -334,11 +337,11 @@ def connect_handshake(address, sid, key, timeout, role="upstream", connect_timeo
     peer = "%s:%d" % (host, port)
     link = Link(sock, sid, peer, timeout)
     try:
-        hello = link.expect(HELLO, timeout=timeout)
+        hello = link.expect(HELLO, timeout=timeout, limit=MAX_HANDSHAKE)
         theirs = bytes.fromhex(hello["nonce"])
         nonce = os.urandom(16)
         link.send_control(AUTH, {"nonce": nonce.hex(), "mac": _mac(key, b"up", sid, theirs, nonce), "role": role})
-        welcome = link.expect(WELCOME, timeout=timeout)
+        welcome = link.expect(WELCOME, timeout=timeout, limit=MAX_HANDSHAKE)
         if not hmac.compare_digest(_proof(welcome), _mac(key, b"down", sid, nonce, theirs)):
             raise LinkLost("%s does not know the session key" % peer)
     except (KeyError, TypeError, ValueError):

@@ -19,6 +19,7 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._ring.items impo
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.receiver import Receiver
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.segments import KIND_DATA, KIND_HOLE, grid_segments, item_digest
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.sender import Sender
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.upstream import Upstreams
 
 MiB = 1 << 20
 
@@ -229,6 +230,61 @@ def test_a_listener_answering_with_a_malformed_welcome_is_refused_as_a_protocol_
     finally:
         thread.join(5)
         server.close()
+
+
+def test_an_unauthenticated_peer_announcing_a_huge_frame_is_dropped_before_it_is_allocated(tmp_path, small_image,
+                                                                                          thread_errors):
+    port = free_port()
+    node, dummy = start_receiver(tmp_path, port)
+    link, hello = greeted(port)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        link.sock.sendall(wire.pack_header(wire.AUTH, link.sid, wire_len=64 << 20, raw_len=64 << 20))
+        dropped = closed_by_peer(link.sock, 3.0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    link.close()
+    assert dropped, "a 64 MiB frame before the peer authenticated must drop the link at once"
+    assert peak < 4 * MiB, "the receiver allocated %d bytes for a stranger's frame" % peak
+    send(port, small_image)
+    result = node.join()
+    assert result["ok"] and any("AUTH frame of 67108864 bytes" in line for line in result["rejected"]), result["rejected"]
+    assert thread_errors == []
+
+
+def test_at_most_16_unauthenticated_connections_wait_at_once(tmp_path, small_image, thread_errors):
+    port = free_port()
+    node, dummy = start_receiver(tmp_path, port)
+    pending = [greeted(port)[0] for dummy in range(16)]       # each got its HELLO and says nothing
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as extra:
+        assert closed_by_peer(extra, 3.0), "the 17th unauthenticated connection must be closed at once"
+    for link in pending:
+        link.close()
+    deadline = time.monotonic() + 5
+    while True:     # once the pending ones are gone, strangers are answered again
+        try:
+            link, hello = greeted(port)
+            link.close()
+            break
+        except RingError:
+            assert time.monotonic() < deadline, "the receiver never answered again"
+            time.sleep(0.1)
+    sent = send(port, small_image)
+    result = node.join()
+    assert sent["failed_nodes"] == [] and result["ok"]
+    assert "1 connections closed at once: too many were waiting to authenticate" in result["rejected"], result["rejected"]
+    assert thread_errors == []
+
+
+def test_refusals_are_listed_up_to_a_bound_then_counted():
+    upstreams = Upstreams("t", 1, lambda line: None)
+    for index in range(150):
+        upstreams.refuse("10.0.0.1:%d" % index, "not a ring frame")
+    refused = upstreams.refused(turned_away=3)
+    assert len(refused) == 102 and refused[:2] == ["10.0.0.1:0: not a ring frame", "10.0.0.1:1: not a ring frame"]
+    assert refused[-2:] == ["50 more connections refused", "3 connections closed at once: too many were waiting to authenticate"]
 
 
 def ring_dicts():
