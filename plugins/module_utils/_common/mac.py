@@ -76,7 +76,8 @@ def parse_mac(value):
 def format_mac(number):
     """An int as aa:bb:cc:dd:ee:ff."""
     digits = "%012x" % number
-    return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
+    # spelled out: a join over a generator costs three times as much, and reservations come by the 10,000
+    return "%s:%s:%s:%s:%s:%s" % (digits[0:2], digits[2:4], digits[4:6], digits[6:8], digits[8:10], digits[10:12])
 
 
 def format_dotted_mac(number):
