@@ -22,6 +22,7 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._ring.sender imp
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.upstream import Upstreams
 
 MiB = 1 << 20
+KEY = "unit-test-ring-key-0123456789"
 
 
 @pytest.mark.parametrize("extents,size,chunk,start,want", [
@@ -113,11 +114,47 @@ def test_short_keys_and_unknown_checksums_are_refused():
         wire.checksum_function("md5")
 
 
+def test_session_options_are_typed_and_defaulted():
+    params = options.check_session_options({
+        "mode": "send", "session": "s", "key": "k" * 16, "chain": ["10.0.0.2:7010"], "chunk_size": "1048576",
+        "timeout": "5", "items": [{"name": "disk", "src": "/dev/sda"}]})
+    assert params["chunk_size"] == 1 << 20 and params["timeout"] == 5.0
+    assert params["items"] == [{"name": "disk", "src": "/dev/sda", "format": "raw", "dest": None}]
+    assert params["compress"] == "none" and params["replay_buffer"] == 256 and params["state_dir"] == "/var/tmp/labfarm-ring"
+
+
+def test_session_options_name_every_bad_option_at_once():
+    with pytest.raises(RingError) as caught:
+        options.check_session_options({
+            "mode": "receive", "session": "s", "key": "short", "chain": ["bad", "10.0.0.2:7010", "10.0.0.2:7010"],
+            "replay_buffer": 8, "items": [{"name": "a", "dest": "relative"}, {"name": "a", "src": "/x"}]})
+    message = str(caught.value)
+    for text in ("key must be at least 16 characters", "listen is required with mode: receive",
+                 "chain entry 'bad' is not host:port", "chain lists an address twice: 10.0.0.2:7010",
+                 "item names given twice: a", "item a: dest relative must be an absolute path",
+                 "item a: src is for the source", "replay_buffer 8 must be at least 16 (MiB)"):
+        assert text in message, message
+    with pytest.raises(RingError, match="chunk_size"):
+        options.check_session_options({"mode": "send", "session": "s", "key": "k" * 16, "chain": ["10.0.0.2:7010"],
+                                       "chunk_size": "lots", "items": [{"name": "a", "src": "/x"}]})
+    with pytest.raises(RingError, match="compress"):
+        options.check_session_options({"mode": "send", "session": "s", "key": "k" * 16, "chain": ["10.0.0.2:7010"],
+                                       "compress": "lz4", "items": [{"name": "a", "src": "/x"}]})
+
+
+def test_the_engine_applies_the_same_checks(tmp_path):
+    with pytest.raises(RingError, match="chain is empty: list the receivers"):
+        Sender("s", KEY, [{"name": "a", "src": "/x"}], [])
+    with pytest.raises(RingError, match="chunk 1000 must be a multiple of 4096"):
+        Sender("s", KEY, [{"name": "a", "src": "/x"}], ["10.0.0.2:7010"], chunk=1000)
+    with pytest.raises(RingError, match="item a: dest relative must be an absolute path"):
+        Receiver("s", KEY, "127.0.0.1:0", {"a": "relative"})
+    with pytest.raises(RingError, match="chain contains this node's own listen address"):
+        Receiver("s", KEY, "127.0.0.1:7010", {"a": str(tmp_path / "a")}, chain=["127.0.0.1:7010"])
+
+
 # --------------------------------------------------------------------------------------------
 # The receiver against hostile and broken peers, over real sockets on 127.0.0.1 (free ports)
-
-KEY = "unit-test-ring-key-0123456789"
-
 
 def free_port():
     with socket.socket() as probe:
