@@ -32,7 +32,8 @@ sys.path.insert(0, COLLECTIONS)
 
 from lab.gns3 import GNS3Server, missing_reason  # noqa: E402  pylint: disable=wrong-import-position
 from lab.zfs import ZfsLab  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3 import project as gns3_project  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.apply import apply_plan  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.plan import Request, plan_reset  # noqa: E402  pylint: disable=wrong-import-position
 
 RESET_TARGET = 0.2
 SPEEDUP_TARGET = 10.0
@@ -76,10 +77,10 @@ def bench_reset(nodes, rounds=5):
             target = os.path.join(root, "clone%d" % attempt)
             shutil.copytree(os.path.join(root, "source"), target)
             start = time.perf_counter()
-            plans, _warnings = gns3_project.plan_reset([gns3_project.Request(target, "Clone%d" % attempt)],
-                                                       projects_root=root, console_port_range="5000-30000")
+            plans, _warnings = plan_reset([Request(target, "Clone%d" % attempt)],
+                                          projects_root=root, console_port_range="5000-30000")
             for plan in plans:
-                gns3_project.apply_plan(plan)
+                apply_plan(plan)
             elapsed = time.perf_counter() - start
             best = elapsed if best is None else min(best, elapsed)
             shutil.rmtree(target)   # the next round sees the same farm

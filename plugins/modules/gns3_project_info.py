@@ -23,13 +23,9 @@ description:
     O(labfarm.massclone.gns3_project_reset#module:used_macs)).
 author:
   - labfarm.massclone contributors (!UNKNOWN)
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to diff.
+extends_documentation_fragment:
+  - labfarm.massclone.attributes
+  - labfarm.massclone.attributes.info_module
 options:
   projects_root:
     description: Directory whose subdirectories are GNS3 projects (the server's C(projects_path)).
@@ -38,7 +34,7 @@ options:
   names:
     description:
       - Project names to return, as a list or one noderange expression. Names that match no project are listed
-        in RV(missing).
+        in RV(missing). An empty list selects nothing.
     type: raw
   regex:
     description: Return projects whose name matches this regular expression (Python C(re.search)).
@@ -47,6 +43,9 @@ notes:
   - VPCS MAC addresses are chosen by GNS3 when a node starts and are not in the project file; those adapters
     are reported without a MAC.
   - A project file that cannot be read is reported in RV(unreadable) with a warning, not silently skipped.
+  - Each directory directly under O(projects_root) that holds a C(.gns3) file is a project, as GNS3's own scan
+    of its projects path sees it; files whose name starts with a dot (such as macOS C(._lab.gns3)) are not
+    project files. M(labfarm.massclone.gns3_project_reset) scans the root the same way.
 seealso:
   - module: labfarm.massclone.gns3_project_reset
 """
@@ -126,32 +125,12 @@ used_macs:
   elements: str
 """
 
-import os
-import re
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project import (
-    Gns3ProjectError, Project, describe_project, format_mac, list_project_dirs, summarise_nodes, used_by_project)
-from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.noderange import NodeRangeError, expand
-from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
-
-
-def wanted_names(module, names):
-    if names is None:
-        return None
-    if isinstance(names, str):
-        try:
-            return expand(names)
-        except NodeRangeError as exc:
-            module.fail_json(msg="names: %s" % exc)
-    if isinstance(names, list) and all(isinstance(name, str) for name in names):
-        return list(names)
-    module.fail_json(msg="names must be a noderange string or a list of names, not a %s" % type_name(names))
-
-
-def with_summary(described):
-    described["summary"] = summarise_nodes(described["nodes"])
-    return described
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.farm import read_farm
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.info import farm_info
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import Gns3ProjectError
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project_options import info_names, info_regex
 
 
 def main():
@@ -163,50 +142,15 @@ def main():
         ),
         supports_check_mode=True,
     )
-    root = module.params["projects_root"]
-    if not os.path.isdir(root):
-        module.fail_json(msg="projects_root %s is not a directory: give the GNS3 server's projects_path" % root)
-    names = wanted_names(module, module.params["names"])
-    pattern = None
-    if module.params["regex"] is not None:
-        try:
-            pattern = re.compile(module.params["regex"])
-        except re.error as exc:
-            module.fail_json(msg="regex %r is not a valid regular expression: %s" % (module.params["regex"], exc))
-
-    projects, unreadable = [], []
-    ports, macs = set(), set()
+    params = module.params
     try:
-        directories = list_project_dirs(root)
-    except Gns3ProjectError as exc:
-        module.fail_json(msg=str(exc))
-    for directory in directories:
-        for entry in sorted(os.listdir(directory)):
-            if not entry.endswith(".gns3") or entry.startswith("."):
-                continue
-            try:
-                project = Project.load(os.path.join(directory, entry))
-            except Gns3ProjectError as exc:
-                unreadable.append({"path": os.path.join(directory, entry), "error": str(exc)})
-                module.warn(str(exc))
-                continue
-            used_ports, used_macs, _app, _dyn = used_by_project(project)
-            ports |= used_ports
-            macs |= used_macs
-            projects.append(project)
-
-    selected = [project for project in projects
-                if (names is None or project.name in names) and (pattern is None or pattern.search(project.name))]
-    selected.sort(key=lambda project: (project.name, project.directory))
-    found = set(project.name for project in selected)
-    module.exit_json(
-        changed=False,
-        projects=[with_summary(describe_project(project)) for project in selected],
-        missing=[name for name in (names or []) if name not in found],
-        unreadable=unreadable,
-        used_console_ports=sorted(ports),
-        used_macs=[format_mac(mac) for mac in sorted(macs)],
-    )
+        names = info_names(params["names"])
+        pattern = info_regex(params["regex"])
+        result = farm_info(read_farm(params["projects_root"]), names, pattern)
+    except Gns3ProjectError as error:
+        fail_with(module, error)
+    else:
+        exit_with(module, result)
 
 
 if __name__ == "__main__":

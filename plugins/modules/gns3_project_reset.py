@@ -38,13 +38,22 @@ description:
     their ownership unless O(owner) or O(group) are given.
 author:
   - labfarm.massclone contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - labfarm.massclone.attributes
 attributes:
   check_mode:
     support: full
-    description: Plans the whole batch and returns the ids, ports and MACs it would write, writing nothing.
+    details:
+      - Plans the whole batch and returns the ids, ports and MACs it would write, writing nothing.
   diff_mode:
     support: full
-    description: Per project, old and new project_id and name, console ports and MACs, folded into ranges.
+    details:
+      - Per project, old and new project_id and name, console ports and MACs, folded into ranges.
+  idempotent:
+    support: full
+    details:
+      - Ids are derived from the source's ids and the clone's name, and a project it reset keeps its ports and MACs while they
+        are still free, so rerunning the same call writes nothing and reports no change.
 options:
   projects:
     description:
@@ -113,6 +122,9 @@ notes:
     reported without a MAC and a warning says so.
   - Run it on the GNS3 server that holds the projects, after the clones exist and before the server loads them
     (then reload it with M(labfarm.massclone.gns3_server)).
+  - Every directory directly under O(projects_root) that holds a C(.gns3) file is a project of the farm, as GNS3's
+    own scan of its projects path sees it; files whose name starts with a dot (such as macOS C(._lab.gns3)) are
+    not project files, as for M(labfarm.massclone.gns3_project_info).
 seealso:
   - module: labfarm.massclone.zfs_clone
   - module: labfarm.massclone.gns3_project_info
@@ -210,25 +222,12 @@ projects:
       sample: {"consoles": "9997-10000", "macs": "02:4c:46:00:00:01-02:4c:46:00:00:02"}
 """
 
-import grp
-import pwd
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project import (
-    Gns3ProjectError, Request, apply_plans, plan_reset, result_of)
-
-
-def resolve_id(module, value, kind):
-    """User or group name (or number) -> id, or a clear error before anything changes."""
-    if value is None:
-        return None
-    if value.isdigit():
-        return int(value)
-    try:
-        return pwd.getpwnam(value).pw_uid if kind == "owner" else grp.getgrnam(value).gr_gid
-    except KeyError:
-        module.fail_json(msg="%s %r does not exist on %s: create it first (the gns3 package creates gns3:gns3) "
-                             "or give an existing name or number" % (kind, value, "this host"))
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.apply import apply_reset
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import Gns3ProjectError
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.plan import Request, plan_reset, reset_result
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project_options import resolve_owner
 
 
 def main():
@@ -252,37 +251,22 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    uid = resolve_id(module, params["owner"], "owner")
-    gid = resolve_id(module, params["group"], "group")
-    requests = [Request(item["path"], item["name"], item["project_id"]) for item in params["projects"]]
     try:
+        uid = resolve_owner(params["owner"], "owner")
+        gid = resolve_owner(params["group"], "group")
+        requests = [Request(item["path"], item["name"], item["project_id"]) for item in params["projects"]]
         plans, warnings = plan_reset(
             requests, projects_root=params["projects_root"], console_port_range=params["console_port_range"],
             vnc_port_range=params["vnc_port_range"], mac_prefix=params["mac_prefix"],
             used_console_ports=params["used_console_ports"], used_macs=params["used_macs"],
             snapshots=params["snapshots"], owner_uid=uid, owner_gid=gid)
-    except Gns3ProjectError as exc:
-        module.fail_json(msg=str(exc))
-    for warning in warnings:
-        module.warn(warning)
-
-    changed = any(plan.changed for plan in plans)
-    result = dict(changed=changed, projects=[result_of(plan) for plan in plans])
-    if module._diff:
-        result["diff"] = {
-            "before": dict((plan.project.directory, plan.changes["before"]) for plan in plans if plan.changed),
-            "after": dict((plan.project.directory, plan.changes["after"]) for plan in plans if plan.changed),
-        }
-    if module.check_mode or not changed:
-        module.exit_json(**result)
-
-    done, failures = apply_plans(plans, owner_uid=uid, owner_gid=gid)
-    if failures:
-        # Every step is repeatable, so a rerun finishes the job; say exactly where it stopped.
-        module.fail_json(msg="writing %s failed. Projects finished: %s. Fix the cause and rerun: the reset resumes "
-                             "where it stopped" % ("; ".join("%s: %s" % (path, error) for path, error in failures),
-                                                   ", ".join(done) or "none"), **result)
-    module.exit_json(**result)
+        result = reset_result(plans, warnings)
+        if result["changed"] and not module.check_mode:
+            apply_reset(plans, result, owner_uid=uid, owner_gid=gid)
+    except Gns3ProjectError as error:
+        fail_with(module, error)
+    else:
+        exit_with(module, result)
 
 
 if __name__ == "__main__":

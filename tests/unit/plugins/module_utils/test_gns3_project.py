@@ -20,8 +20,15 @@ import uuid
 import pytest
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common import files as files
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3 import project as g
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project import Gns3ProjectError, Request
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.mac import format_dotted_mac, format_mac, parse_mac
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.numbers import fold_numbers
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.allocators import MacAllocator
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.apply import apply_plan
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.disk import load_project
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import (
+    DYNAMIPS_MAC_BLOCK, MARKER, Gns3ProjectError, describe_node, node_application_id, node_consoles, node_macs)
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.plan import Request, plan_reset, result_of
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project_options import parse_mac_prefix
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.normpath(os.path.join(ROOT, "..", "..", "..", "fixtures", "gns3"))
@@ -70,23 +77,23 @@ def farm(tmp_path, data, clones=3, source_name="src"):
 
 
 def reset(root, requests, **kwargs):
-    plans, warnings = g.plan_reset(requests, projects_root=root, **kwargs)
+    plans, warnings = plan_reset(requests, projects_root=root, **kwargs)
     for plan in plans:
         if plan.changed:
-            g.apply_plan(plan)
+            apply_plan(plan)
     return plans, warnings
 
 
 def load(path):
-    return g.Project.load(path)
+    return load_project(path)
 
 
 def all_ports(projects):
-    return [port for project in projects for item in project.nodes for _f, port, _k in g.node_consoles(item)]
+    return [port for project in projects for item in project.nodes for _f, port, _k in node_consoles(item)]
 
 
 def all_macs(projects):
-    return [mac for project in projects for item in project.nodes for _n, mac in g.node_macs(item)[1]]
+    return [mac for project in projects for item in project.nodes for _n, mac in node_macs(item)[1]]
 
 
 # --- shapes -------------------------------------------------------------------------------------
@@ -189,8 +196,8 @@ def test_reset_changes_every_identity_and_keeps_the_rest(tmp_path, revision):
         assert 5900 <= by_name["Desk"]["console"] <= 10000
         # custom adapters: the one with a MAC gets base + its number; the one without stays without
         qemu = by_name["R-custom"]
-        base = g.parse_mac(qemu["properties"]["mac_address"])
-        assert qemu["custom_adapters"][0]["mac_address"] == g.format_mac(base + 1)
+        base = parse_mac(qemu["properties"]["mac_address"])
+        assert qemu["custom_adapters"][0]["mac_address"] == format_mac(base + 1)
         assert "mac_address" not in qemu["custom_adapters"][1]
         assert qemu["properties"]["mac_address"].startswith("02:4c:46:")
         # docker aux (3.x top level, 2.2 properties)
@@ -200,7 +207,7 @@ def test_reset_changes_every_identity_and_keeps_the_rest(tmp_path, revision):
         # dynamips: dotted mac_addr, new dynamips_id, files renamed after it
         router = by_name["R7200"]
         assert router["properties"]["mac_addr"].count(".") == 2
-        assert g.parse_mac(router["properties"]["mac_addr"]) % g.DYNAMIPS_MAC_BLOCK == 0
+        assert parse_mac(router["properties"]["mac_addr"]) % DYNAMIPS_MAC_BLOCK == 0
         new_dyn = router["properties"]["dynamips_id"]
         assert new_dyn != 3
         node_dir = os.path.join(clone.directory, "project-files", "dynamips", router["node_id"])
@@ -216,13 +223,13 @@ def test_reset_changes_every_identity_and_keeps_the_rest(tmp_path, revision):
     assert len(ports) == len(set(ports))
     macs = all_macs([source] + clones)
     assert len(macs) == len(set(macs))
-    apps = [g.node_application_id(n) for c in [source] + clones for n in c.nodes if n["node_type"] == "iou"]
+    apps = [node_application_id(n) for c in [source] + clones for n in c.nodes if n["node_type"] == "iou"]
     assert len(set(apps)) == 4
     # the result reports what the files hold
     for plan, clone in zip(plans, clones):
-        described = g.result_of(plan)
+        described = result_of(plan)
         assert described["project_id"] == clone.project_id
-        assert [n["console"] for n in described["nodes"]] == [g.describe_node(n)["console"] for n in clone.nodes]
+        assert [n["console"] for n in described["nodes"]] == [describe_node(n)["console"] for n in clone.nodes]
 
 
 def test_rerun_is_idempotent_and_recognises_its_own_work(tmp_path, revision):
@@ -233,7 +240,7 @@ def test_rerun_is_idempotent_and_recognises_its_own_work(tmp_path, revision):
     second, dummy = reset(root, requests)
     assert not any(plan.changed for plan in second)
     assert [open(os.path.join(r.path, "lab.gns3")).read() for r in requests] == before
-    assert [g.result_of(p) for p in first] == [dict(g.result_of(p), changed=True) for p in second]
+    assert [result_of(p) for p in first] == [dict(result_of(p), changed=True) for p in second]
 
 
 def test_ids_are_derived_from_source_and_name(tmp_path):
@@ -289,8 +296,8 @@ def test_ports_and_macs_avoid_reservations_and_the_farm(tmp_path):
     assert not taken & set(ports)
     assert all(9000 <= port <= 10000 for port in ports)
     macs = set(all_macs(clones))
-    assert g.parse_mac("02:4c:46:00:00:05") not in macs
-    assert g.parse_mac("02:4c:46:00:00:02") not in macs and g.parse_mac("02:4c:46:00:00:03") not in macs
+    assert parse_mac("02:4c:46:00:00:05") not in macs
+    assert parse_mac("02:4c:46:00:00:02") not in macs and parse_mac("02:4c:46:00:00:03") not in macs
 
 
 def test_console_ports_come_from_the_top_of_the_range(tmp_path):
@@ -328,7 +335,7 @@ def test_corrupt_or_foreign_json_names_the_file_and_writes_nothing(tmp_path, con
         reset(root, requests)
     assert bad in str(err.value) and expected in str(err.value)
     assert [open(os.path.join(r.path, "lab.gns3"), "rb").read() for r in requests] == before
-    assert not any(os.path.exists(os.path.join(r.path, g.MARKER)) for r in requests)
+    assert not any(os.path.exists(os.path.join(r.path, MARKER)) for r in requests)
 
 
 def test_corrupt_project_elsewhere_under_the_root_is_an_error(tmp_path):
@@ -364,13 +371,13 @@ def test_bad_batches_are_refused(tmp_path, requests_of, expected):
     data["project_id"] = "49fbd2e2-fa51-431b-bbbf-68ab4ec5029b"
     root, requests = farm(tmp_path, data, clones=2)
     with pytest.raises(Gns3ProjectError, match=expected.replace("(", r"\(").replace(")", r"\)")):
-        g.plan_reset(requests_of(requests), projects_root=root)
+        plan_reset(requests_of(requests), projects_root=root)
 
 
 @pytest.mark.parametrize("kwargs, expected", [
     ({"mac_prefix": "03:00:00"}, "multicast"),
     ({"mac_prefix": "00:50:79"}, "not locally administered"),
-    ({"mac_prefix": "zz"}, "is not 1 to 5 octets"),
+    ({"mac_prefix": "zz"}, "is not a MAC prefix of 1 to 5 octets"),
     ({"console_port_range": "10000-5000"}, "is not a port range"),
     ({"vnc_port_range": "59a0"}, "is not a port range"),
     ({"used_macs": ["nope"]}, "used_macs: 'nope' is not a MAC address"),
@@ -379,14 +386,14 @@ def test_bad_batches_are_refused(tmp_path, requests_of, expected):
 def test_bad_options_are_refused(tmp_path, kwargs, expected):
     root, requests = farm(tmp_path, fixture_project(10), clones=1)
     with pytest.raises(Gns3ProjectError, match=expected):
-        g.plan_reset(requests, projects_root=root, **kwargs)
+        plan_reset(requests, projects_root=root, **kwargs)
 
 
 def test_several_gns3_files_are_ambiguous(tmp_path):
     root, requests = farm(tmp_path, fixture_project(10), clones=1)
     shutil.copy(os.path.join(requests[0].path, "lab.gns3"), os.path.join(requests[0].path, "lab2.gns3"))
     with pytest.raises(Gns3ProjectError, match="several .gns3 files"):
-        g.plan_reset(requests, projects_root=root)
+        plan_reset(requests, projects_root=root)
 
 
 def test_real_project_directory_from_gns3(tmp_path, revision):
@@ -416,20 +423,30 @@ def test_atomic_write_keeps_mode(tmp_path):
 
 
 def test_mac_helpers():
-    assert g.parse_mac("ca03.1234.0000") == g.parse_mac("ca:03:12:34:00:00") == g.parse_mac("CA-03-12-34-00-00")
-    assert g.format_dynamips_mac(g.parse_mac("ca:03:12:34:00:00")) == "ca03.1234.0000"
-    assert g.parse_mac_prefix("02:4c:46") == (0x024c46000000, 24)
+    assert parse_mac("ca03.1234.0000") == parse_mac("ca:03:12:34:00:00") == parse_mac("CA-03-12-34-00-00")
+    assert format_dotted_mac(parse_mac("ca:03:12:34:00:00")) == "ca03.1234.0000"
+    assert parse_mac_prefix("02:4c:46") == (0x024c46000000, 24)
     with pytest.raises(ValueError):
-        g.parse_mac("02:4c:46:00:00")
-    assert g.fold_numbers([5003, 5000, 5001, 5002, 6000]) == "5000-5003,6000"
+        parse_mac("02:4c:46:00:00")
+    assert fold_numbers([5003, 5000, 5001, 5002, 6000]) == "5000-5003,6000"
 
 
 def test_mac_allocator_skips_used_blocks():
-    alloc = g.MacAllocator(0x020000000000, 24, {0x020000000002, 0x020000000006})
+    alloc = MacAllocator(0x020000000000, 24, {0x020000000002, 0x020000000006})
     assert alloc.allocate(1) == 0x020000000001
     assert alloc.allocate(3) == 0x020000000003   # 3,4,5
     assert alloc.allocate(2) == 0x020000000007   # 6 is used
     assert alloc.allocate(256, 256) == 0x020000000100
-    tiny = g.MacAllocator(0x02ffffffff00, 8, set())
+    tiny = MacAllocator(0x02ffffffff00, 8, set())
     assert tiny.allocate(255) == 0x02ffffffff01
     assert tiny.allocate(1) is None
+
+
+def test_hidden_gns3_files_under_the_root_are_not_projects(tmp_path):
+    """The farm scan skips dot-files, as gns3_project_info always did: the ._lab.gns3 that macOS leaves
+    beside a project it copied is not a corrupt project of the farm, and refuses no reset."""
+    root, requests = farm(tmp_path, fixture_project(10), clones=1)
+    with open(os.path.join(root, "src", "._lab.gns3"), "wb") as handle:
+        handle.write(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    plans, dummy = reset(root, requests)
+    assert plans[0].changed

@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""gns3_project_info and gns3_project_reset's own glue, on the projects real GNS3 servers wrote
+(tests/fixtures/gns3): options, the one farm scan, warnings, errors that carry the result.
+
+The reset itself is tested in tests/unit/plugins/module_utils/test_gns3_project.py and, through
+ansible-playbook, in tests/integration/test_gns3_project_modules.py."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import shutil
+
+import pytest
+
+from ansible_collections.labfarm.massclone.plugins.modules import gns3_project_info, gns3_project_reset
+
+FIXTURES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "fixtures", "gns3"))
+
+
+@pytest.fixture
+def root(tmp_path):
+    """A projects root: the 3.x lab project as src and two copies, clone1 and clone2."""
+    projects = tmp_path / "projects"
+    for name in ("src", "clone1", "clone2"):
+        shutil.copytree(os.path.join(FIXTURES, "projects", "lab_v3.0.6"), str(projects / name))
+    return projects
+
+
+def reset_args(root, count=2, **extra):
+    args = {"projects_root": str(root),
+            "projects": [{"path": str(root / ("clone%d" % i)), "name": "Cexam_%02d" % i} for i in range(1, count + 1)]}
+    args.update(extra)
+    return args
+
+
+def test_info_selects_by_range_and_reports_what_is_used(root, run_module):
+    run_module(gns3_project_reset, reset_args(root))
+    result = run_module(gns3_project_info, {"projects_root": str(root), "names": "Cexam_[01-03]"})
+    assert result["changed"] is False
+    assert [p["name"] for p in result["projects"]] == ["Cexam_01", "Cexam_02"]
+    assert result["missing"] == ["Cexam_03"]
+    assert result["unreadable"] == []
+    ports = [n["console"] for p in result["projects"] for n in p["nodes"] if n["console"] is not None]
+    assert len(ports) == len(set(ports)) == 8 and set(ports) <= set(result["used_console_ports"])
+    assert all(p["summary"]["consoles"] for p in result["projects"])
+
+
+def test_info_names_a_list_taken_literally_and_a_regex(root, run_module):
+    result = run_module(gns3_project_info, {"projects_root": str(root), "names": ["lab", "lab", "x[1-2]"]})
+    assert [p["path"] for p in result["projects"]] == [str(root / n) for n in ("clone1", "clone2", "src")]
+    assert result["missing"] == ["x[1-2]"]
+    assert run_module(gns3_project_info, {"projects_root": str(root), "names": []})["projects"] == []
+    result = run_module(gns3_project_info, {"projects_root": str(root), "regex": "^la"})
+    assert len(result["projects"]) == 3
+
+
+@pytest.mark.parametrize("args, words", [
+    ({"names": "Cexam_[01-"}, ["names: ", "Write a range such as Cexam_[01-40]"]),
+    ({"names": ["a", 3]}, ["names[1] is 3 (int)"]),
+    ({"names": {"a": 1}}, ["names must be a range expression", "got dict"]),
+    ({"regex": "("}, ["regex '(' is not a valid regular expression"]),
+    ({"projects_root": "/nonexistent/labfarm"}, ["projects_root /nonexistent/labfarm is not a directory"]),
+])
+def test_info_bad_options_fail_cleanly(root, run_module, args, words):
+    result = run_module(gns3_project_info, dict({"projects_root": str(root)}, **args))
+    assert result["failed"]
+    for word in words:
+        assert word in result["msg"]
+
+
+def test_info_and_reset_scan_the_root_alike(root, run_module):
+    """One farm scan: a hidden ._lab.gns3 is no project for either module, a corrupt lab.gns3 is one for both."""
+    with open(str(root / "src" / "._lab.gns3"), "wb") as handle:
+        handle.write(b"\x00\x05\x16\x07")
+    assert run_module(gns3_project_info, {"projects_root": str(root)})["unreadable"] == []
+    assert run_module(gns3_project_reset, reset_args(root))["changed"] is True
+    os.makedirs(str(root / "broken"))
+    with open(str(root / "broken" / "b.gns3"), "w") as handle:
+        handle.write("{")
+    info = run_module(gns3_project_info, {"projects_root": str(root)})
+    assert [u["path"] for u in info["unreadable"]] == [str(root / "broken" / "b.gns3")]
+    assert "is not valid JSON" in json.dumps(info["warnings"])
+    reset = run_module(gns3_project_reset, reset_args(root))
+    assert reset["failed"] and "broken/b.gns3 is not valid JSON" in reset["msg"] and "repair it or move it out" in reset["msg"]
+
+
+def test_reset_check_mode_diff_and_warnings(root, run_module):
+    before = open(str(root / "clone1" / "lab.gns3")).read()
+    result = run_module(gns3_project_reset, reset_args(root, _ansible_check_mode=True, _ansible_diff=True))
+    assert result["changed"] is True
+    assert open(str(root / "clone1" / "lab.gns3")).read() == before
+    assert result["diff"]["after"][str(root / "clone1")]["name"] == "Cexam_01"
+    assert "VPCS" in json.dumps(result["warnings"])
+    assert "diff" not in run_module(gns3_project_reset, reset_args(root, _ansible_check_mode=True))
+
+
+def test_reset_unknown_owner_is_refused_before_anything(root, run_module):
+    result = run_module(gns3_project_reset, reset_args(root, owner="no-such-user-labfarm"))
+    assert result["failed"] and "owner 'no-such-user-labfarm' does not exist on this host" in result["msg"]
+
+
+def test_reset_write_failure_carries_the_result(root, run_module, monkeypatch):
+    from ansible_collections.labfarm.massclone.plugins.module_utils._gns3 import apply
+
+    def refuse(plan, owner_uid=None, owner_gid=None):
+        if plan.request.name == "Cexam_02":
+            raise OSError(28, "No space left on device")
+        real_apply(plan, owner_uid, owner_gid)
+
+    real_apply = apply.apply_plan
+    monkeypatch.setattr(apply, "apply_plan", refuse)
+    result = run_module(gns3_project_reset, reset_args(root))
+    assert result["failed"] and result["changed"] is True
+    assert "No space left on device" in result["msg"] and "Projects finished: %s" % (root / "clone1") in result["msg"]
+    assert [p["name"] for p in result["projects"]] == ["Cexam_01", "Cexam_02"]
+    assert "diff" not in result
