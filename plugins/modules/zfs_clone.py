@@ -30,13 +30,23 @@ author:
   - labfarm.massclone contributors (!UNKNOWN)
 requirements:
   - zfs or zfs-fuse CLI (the C(zfs) command, run as a user allowed to create and destroy datasets)
+extends_documentation_fragment:
+  - labfarm.massclone.attributes
 attributes:
   check_mode:
-    description: Plans the batch with the same listings and checks as a real run and reports what would be created or destroyed; changes nothing.
     support: full
+    details:
+      - Plans the batch with the same listings and checks as a real run and reports what would be created or destroyed;
+        changes nothing.
   diff_mode:
-    description: Reports the clones of the snapshot among O(clones) before and after, as C(before.clones) and C(after.clones).
     support: full
+    details:
+      - Reports the clones of the snapshot among O(clones) before and after, as C(before.clones) and C(after.clones).
+  idempotent:
+    support: full
+    details:
+      - A clone that already exists with the same origin is left as it is, so a second run creates nothing and
+        reports no change (with O(state=absent), clones already gone are reported absent).
 options:
   snapshot:
     description:
@@ -66,6 +76,7 @@ options:
         C(tank/exam/C[01-40]) or C(tank/exam/C[01-40],-tank/exam/C13).
       - They must be in the snapshot's pool and outside the source's dataset tree. Missing parent
         datasets are created (C(zfs clone -p)).
+      - Duplicates are dropped, the first occurrence kept; at most 100000 names.
       - An empty list (or blank string) is a batch of nothing - the module runs no zfs command and
         reports no change.
     type: raw
@@ -256,13 +267,11 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.zfs import (
-    DEFAULT_RETRIES,
-    ZfsCli,
-    ZfsCloneError,
-    ZfsError,
-    run,
-)
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.batch import failure_fields, run
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.cli import ZfsCli
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.errors import ZfsCloneError, ZfsError
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.options import DEFAULT_RETRIES
 
 
 LOCK_NAME = "labfarm-massclone-zfs.lock"
@@ -328,21 +337,12 @@ def main():
                 rollback=params["rollback"],
                 check_mode=module.check_mode,
             )
-    except ZfsCloneError as exc:
-        data = dict(exc.result)
-        if "failed" in data:
-            data["failed_clone"] = data.pop("failed")
-        data.setdefault("changed", bool(data.get("created") or data.get("destroyed")))
-        module.fail_json(msg=exc.msg, **data)
-    except ZfsError as exc:
-        module.fail_json(msg=str(exc))
-    warnings = result.pop("warnings", [])
-    for warning in warnings:
-        module.warn(warning)
-    diff = result.pop("diff", None)
-    if module._diff and diff is not None:
-        result["diff"] = diff
-    module.exit_json(**result)
+    except ZfsCloneError as error:
+        fail_with(module, error, **failure_fields(error.result))
+    except ZfsError as error:
+        fail_with(module, error)
+    else:
+        exit_with(module, result)
 
 
 if __name__ == "__main__":

@@ -14,22 +14,14 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._zfs import zfs as _zfs
-from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.zfs import (
-    Dataset,
-    ZfsCli,
-    ZfsCloneError,
-    ZfsCommandError,
-    ZfsNameError,
-    check_dataset_name,
-    check_snapshot_name,
-    common_root,
-    expand_clones,
-    plan_absent,
-    plan_present,
-    property_args,
-    run,
-)
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import ResultError
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.batch import run
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.cli import Dataset, ZfsCli, ZfsCommandError
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.errors import ZfsCloneError, ZfsError, ZfsNameError
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.names import (
+    check_dataset_name, check_snapshot_name, common_root)
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.options import expand_clones, property_args
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.plan import plan_absent, plan_present
 
 SNAP = "tank/projects/P@s1"
 
@@ -235,10 +227,10 @@ def test_an_empty_batch_does_nothing_and_runs_no_command(state):
 
 
 @pytest.mark.parametrize("clones, words", [
-    ("tank/c/C[01-", ["clones: ", "invalid noderange 'tank/c/C[01-'", "fix the range expression"]),
+    ("tank/c/C[01-", ["clones: ", "invalid noderange 'tank/c/C[01-'", "Write a range such as pool/clones/C[01-40]"]),
     ("tank/c/C[05-130]", ["pad both ends"]),
-    (["tank/a", 3], ["clones[1] must be a dataset name string, got int"]),
-    (7, ["clones must be a list", "got int"]),
+    (["tank/a", 3], ["clones[1] is 3 (int): names are strings"]),
+    (7, ["clones must be a range expression", "or a list of names", "got int"]),
     ({"a": 1}, ["got dict"]),
     ("tank/c/C[1-2]/x%y", ["clone 'tank/c/C1/x%y' contains '%'"]),
 ])
@@ -247,6 +239,12 @@ def test_expand_clones_errors(clones, words):
         expand_clones(clones)
     for word in words:
         assert word in str(err.value)
+
+
+def test_a_batch_error_is_the_common_result_error():
+    error = ZfsCloneError("made 1 of 2", created=["tank/c/C1"])
+    assert isinstance(error, ResultError) and isinstance(error, ZfsError)
+    assert error.msg == str(error) == "made 1 of 2" and error.result == {"created": ["tank/c/C1"]}
 
 
 def test_common_root():
@@ -297,7 +295,7 @@ def test_a_missing_zfs_binary_is_a_clear_error():
 
 def test_listing_output_that_cannot_be_read_is_an_error():
     cli = make_cli(lambda argv: (0, "tank\t-\n", ""))
-    with pytest.raises(_zfs.ZfsError) as err:
+    with pytest.raises(ZfsError) as err:
         cli.list_datasets("tank")
     assert "cannot read this line" in str(err.value)
 

@@ -18,7 +18,7 @@ import pytest
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.zfs import ZfsCli
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.cli import ZfsCli
 from ansible_collections.labfarm.massclone.plugins.modules import zfs_clone
 
 SNAP = "tank/projects/P@s1"
@@ -86,7 +86,7 @@ def test_a_failed_clone_is_reported_as_failed_clone(zfs, run_module):
     ({"snapshot": SNAP, "clones": "tank/c/C1", "retries": 99}, ["retries must be a whole number from 0 to 20"]),
     ({"snapshot": "tank/projects/P", "clones": "tank/c/C1"}, ["exactly one '@'"]),
     ({"source": "tank/projects/P", "snapshot_name": "a@b", "clones": "tank/c/C1"}, ["snapshot_name 'a@b'"]),
-    ({"snapshot": SNAP, "clones": 5}, ["clones must be a list of dataset names or one noderange string, got int"]),
+    ({"snapshot": SNAP, "clones": 5}, ["clones must be a range expression such as pool/clones/C[01-40] or a list of names, got int"]),
     ({"snapshot": SNAP, "source": "tank/projects/P", "clones": "tank/c/C1"}, ["mutually exclusive"]),
     ({"source": "tank/projects/P", "clones": "tank/c/C1"}, ["snapshot_name"]),
 ])
