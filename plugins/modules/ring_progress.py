@@ -27,19 +27,6 @@ author:
 extends_documentation_fragment:
   - labfarm.massclone.attributes
   - labfarm.massclone.attributes.info_module
-attributes:
-  check_mode:
-    support: full
-    details:
-      - Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-    details:
-      - Changes nothing, so there is nothing to diff.
-  idempotent:
-    support: full
-    details:
-      - Reads only.
 options:
   jid:
     description: The job id of the source's background task (its C(ansible_job_id)).
