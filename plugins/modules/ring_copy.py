@@ -303,6 +303,7 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import ResultError
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.errors import RingError
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.items import check_targets, source_errors
@@ -370,7 +371,7 @@ def main():
     if params["mode"] == "receive":
         result["changed"] = any(item.get("bytes_written") for item in result["items"].values())
         if not result["ok"]:
-            fail_with(module, RingError("ring_copy: %s failed: %s" % (result["node"], result["error"])), **result)
+            fail_with(module, ResultError("ring_copy: %s failed: %s" % (result["node"], result["error"]), **result))
         exit_with(module, result)
     result["changed"] = any(any(item.get("bytes_written") for item in entry.get("items", {}).values())
                             for entry in result["nodes"])
@@ -378,7 +379,7 @@ def main():
     if result["failed_nodes"] and (not params["allow_failures"] or not result["ok_nodes"]):
         result["error"] = "%d of %d nodes failed: %s" % (len(result["failed_nodes"]), len(result["nodes"]), ", ".join(
             "%s (%s)" % (e["node"], e.get("error")) for e in result["nodes"] if not e["ok"]))
-        fail_with(module, RingError("ring_copy: " + result["error"]), **result)
+        fail_with(module, ResultError("ring_copy: " + result["error"], **result))
     exit_with(module, result)
 
 
