@@ -27,8 +27,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".venv", "collections"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.farm import (  # noqa: E402
-    check_mac_prefix, check_template, mac_for, render_xml, wanted_spec)
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.domain import (  # noqa: E402
+    mac_for, render_xml, wanted_spec)
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.options import (  # noqa: E402
+    check_mac_prefix, check_template)
 from lab.libvirtd import PrivateLibvirtd, missing  # noqa: E402  pylint: disable=import-error
 
 NVMS = 50

@@ -13,7 +13,9 @@ a running domain that is not the farm's), hvc 2 (CPUs), hvd 8: 15 in all.
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.farm import NS, Farm, FarmError, farm_info
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.domain import NS
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.errors import FarmError
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.farm import Farm, farm_info
 
 from lab.libvirtd import FOREIGN_VOLUME, OTHER_DOMAIN  # pylint: disable=import-error
 

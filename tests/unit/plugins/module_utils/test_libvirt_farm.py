@@ -7,20 +7,22 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.farm import (
-    FarmError,
-    capacity,
-    check_hypervisors,
-    check_mac_prefix,
-    check_params,
-    check_template,
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.capacity import capacity
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.domain import (
     differences,
-    expand_vms,
     ips_for,
     mac_for,
     read_domain,
     render_xml,
     wanted_spec,
+)
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.errors import FarmError
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.options import (
+    check_hypervisors,
+    check_mac_prefix,
+    check_params,
+    check_template,
+    expand_vms,
 )
 
 HV = [{"name": "hv1", "uri": "qemu:///system", "pool_dir": "/var/lib/farm"}]

@@ -8,7 +8,8 @@ a few comparisons per name stops a quadratic search (n * n / 2 = 50 million comp
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.farm import Farm, expand_vms
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.farm import Farm
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.options import expand_vms
 
 N = 10000
 BUDGET_PER_NAME = 20
