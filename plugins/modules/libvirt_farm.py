@@ -34,19 +34,25 @@ description:
     the batch's names that this module did not make is an error, raised before anything changes.
 author:
   - labfarm.massclone contributors (!UNKNOWN)
-requirements:
-  - libvirt-python (on the host that runs the module; for C(qemu:///system) that is the hypervisor)
+extends_documentation_fragment:
+  - labfarm.massclone.libvirt
+  - labfarm.massclone.attributes
 attributes:
   check_mode:
-    description:
+    support: full
+    details:
       - Connects, reads capacity and domains, places the VMs and reports what would be created, updated, started or
         removed; changes nothing.
-    support: full
   diff_mode:
-    description:
+    support: full
+    details:
       - Reports per VM that changes its hypervisor, state, memory, vCPUs and MAC before and after, and for a
         differing domain each differing key with its current and wanted value.
+  idempotent:
     support: full
+    details:
+      - A rerun leaves the domains that match the template, and already have the run state of O(state), as they are.
+      - A domain that differs is reported in RV(differs) and redefined only with O(update=true).
 options:
   vms:
     description:
@@ -55,56 +61,6 @@ options:
       - The name also names the overlay, C(<pool_dir>/<name>.qcow2).
     type: raw
     required: true
-  template:
-    description: What every VM gets.
-    type: dict
-    default: {}
-    suboptions:
-      memory_mb:
-        description: Memory of each VM in MiB.
-        type: int
-        default: 512
-      vcpus:
-        description: vCPUs of each VM.
-        type: int
-        default: 1
-      disk_gb:
-        description: Virtual size of each overlay in GiB; by default the backing file's size.
-        type: int
-      network:
-        description: The libvirt network of the VM's NIC. Mutually exclusive with O(template.bridge).
-        type: str
-      bridge:
-        description: The host bridge of the VM's NIC. Without O(template.network) and O(template.bridge) the VM has no NIC.
-        type: str
-      nic_model:
-        description: The NIC model.
-        type: str
-        default: virtio
-      machine:
-        description: The machine type, for example C(pc) or C(q35); by default the hypervisor's.
-        type: str
-      arch:
-        description: The guest architecture.
-        type: str
-        default: x86_64
-      domain_type:
-        description:
-          - The libvirt domain type. V(auto) takes C(kvm) when the hypervisor offers it, else C(qemu) (TCG).
-          - V(test) is for libvirt's test driver.
-        type: str
-        choices: [auto, kvm, qemu, test]
-        default: auto
-      boot:
-        description: Boot devices in order; V(network) first boots from PXE (see M(labfarm.massclone.netboot_config)).
-        type: list
-        elements: str
-        default: [hd]
-      extra_xml:
-        description:
-          - XML elements added to each domain. Children of a C(<devices>) element go into the domain's
-            C(<devices>); other elements into C(<domain>). For example C(<devices><serial type='pty'/></devices>).
-        type: str
   backing_file:
     description:
       - Absolute path of the image the overlays are made on, the same on every hypervisor. Never modified or removed.
@@ -115,36 +71,6 @@ options:
     type: str
     choices: [qcow2, raw]
     default: qcow2
-  hypervisors:
-    description: The hypervisors, in order (placement ties go to the first).
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      name:
-        description: A unique name, reported with each VM.
-        type: str
-        required: true
-      uri:
-        description: The libvirt URI, for example C(qemu:///system) or C(qemu+ssh://root@hv1/system).
-        type: str
-        required: true
-      pool_dir:
-        description: Absolute directory on the hypervisor for the overlays.
-        type: str
-        required: true
-      memory_mb:
-        description: Memory the farm may use there in MiB, instead of what libvirt reports minus O(reserve_memory_mb).
-        type: int
-      vcpus:
-        description: CPUs instead of what libvirt reports.
-        type: int
-      max_vms:
-        description: At most this many VMs of the batch there.
-        type: int
-      weight:
-        description: Share for O(distribution=weighted), instead of capacity.
-        type: float
   distribution:
     description:
       - How the missing VMs are spread, by the collection's placement engine (see docs/placement.md).
@@ -153,14 +79,6 @@ options:
     type: str
     choices: [round_robin, even, concentrated, weighted]
     default: round_robin
-  cpu_overcommit:
-    description: vCPUs a hypervisor may give per CPU.
-    type: float
-    default: 1.0
-  reserve_memory_mb:
-    description: Memory of each hypervisor kept for the host, not given to VMs.
-    type: int
-    default: 0
   mac_prefix:
     description:
       - First 1 to 5 octets of every VM's MAC; the rest is derived from the VM name (SHA-256), so a VM gets
@@ -353,7 +271,10 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.farm import Farm, FarmError
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.errors import FarmError
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.farm import Farm
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.options import shared_argument_spec
 
 try:
     import libvirt
@@ -365,46 +286,23 @@ else:
 
 
 def main():
+    argument_spec = shared_argument_spec()
+    argument_spec.update(
+        vms=dict(type="raw", required=True),
+        backing_file=dict(type="path"),
+        backing_format=dict(type="str", default="qcow2", choices=["qcow2", "raw"]),
+        distribution=dict(type="str", default="round_robin", choices=["round_robin", "even", "concentrated", "weighted"]),
+        mac_prefix=dict(type="str", default="52:54:00"),
+        first_ip=dict(type="str"),
+        assignment=dict(type="dict"),
+        state=dict(type="str", default="running", choices=["present", "running", "paused", "absent"]),
+        update=dict(type="bool", default=False),
+        start_rate=dict(type="float", default=0),
+        concurrency=dict(type="int", default=4),
+        rollback=dict(type="bool", default=True),
+    )
     module = AnsibleModule(
-        argument_spec=dict(
-            vms=dict(type="raw", required=True),
-            template=dict(type="dict", default={}, options=dict(
-                memory_mb=dict(type="int", default=512),
-                vcpus=dict(type="int", default=1),
-                disk_gb=dict(type="int"),
-                network=dict(type="str"),
-                bridge=dict(type="str"),
-                nic_model=dict(type="str", default="virtio"),
-                machine=dict(type="str"),
-                arch=dict(type="str", default="x86_64"),
-                domain_type=dict(type="str", default="auto", choices=["auto", "kvm", "qemu", "test"]),
-                boot=dict(type="list", elements="str", default=["hd"]),
-                extra_xml=dict(type="str"),
-            )),
-            backing_file=dict(type="path"),
-            backing_format=dict(type="str", default="qcow2", choices=["qcow2", "raw"]),
-            hypervisors=dict(type="list", elements="dict", required=True, options=dict(
-                name=dict(type="str", required=True),
-                uri=dict(type="str", required=True),
-                pool_dir=dict(type="str", required=True),
-                memory_mb=dict(type="int"),
-                vcpus=dict(type="int"),
-                max_vms=dict(type="int"),
-                weight=dict(type="float"),
-            )),
-            distribution=dict(type="str", default="round_robin",
-                              choices=["round_robin", "even", "concentrated", "weighted"]),
-            cpu_overcommit=dict(type="float", default=1.0),
-            reserve_memory_mb=dict(type="int", default=0),
-            mac_prefix=dict(type="str", default="52:54:00"),
-            first_ip=dict(type="str"),
-            assignment=dict(type="dict"),
-            state=dict(type="str", default="running", choices=["present", "running", "paused", "absent"]),
-            update=dict(type="bool", default=False),
-            start_rate=dict(type="float", default=0),
-            concurrency=dict(type="int", default=4),
-            rollback=dict(type="bool", default=True),
-        ),
+        argument_spec=argument_spec,
         required_if=[("state", "present", ["backing_file"]), ("state", "running", ["backing_file"]),
                      ("state", "paused", ["backing_file"])],
         supports_check_mode=True,
@@ -412,16 +310,11 @@ def main():
     if libvirt is None:
         module.fail_json(msg=missing_required_lib("libvirt-python"), exception=LIBVIRT_IMPORT_ERROR)
     libvirt.registerErrorHandler(lambda *args: None, None)   # libvirt prints errors on stderr otherwise
-    params = dict(module.params)
-    params["hypervisors"] = [dict((k, v) for k, v in hv.items() if v is not None) for hv in params["hypervisors"]]
     try:
-        result = Farm(libvirt, params, check_mode=module.check_mode).run()
+        result = Farm(libvirt, module.params, check_mode=module.check_mode).run()
     except FarmError as exc:
-        module.fail_json(msg=exc.msg, **exc.result)
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+        fail_with(module, exc)
+    exit_with(module, result)
 
 
 if __name__ == "__main__":

@@ -19,38 +19,16 @@ description:
     with the same capacity rules as M(labfarm.massclone.libvirt_farm).
 author:
   - labfarm.massclone contributors (!UNKNOWN)
-requirements:
-  - libvirt-python
-attributes:
-  check_mode:
-    description: Reads only; the same in check mode.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is no diff.
-    support: none
+extends_documentation_fragment:
+  - labfarm.massclone.libvirt
+  - labfarm.massclone.attributes
+  - labfarm.massclone.attributes.info_module
 options:
-  hypervisors:
-    description: The hypervisors, C({name, uri, pool_dir}) as for M(labfarm.massclone.libvirt_farm); C(pool_dir) is not used here.
-    type: list
-    elements: dict
-    required: true
   vms:
     description:
       - The farm's VM names (a noderange string or a list). Their domains count as used where they are, as
         M(labfarm.massclone.libvirt_farm) counts them, and are listed in RV(hypervisors[].farm_vms).
     type: raw
-  template:
-    description: The VM's needs; only C(memory_mb) (default 512) and C(vcpus) (default 1) count here.
-    type: dict
-    default: {}
-  cpu_overcommit:
-    description: vCPUs a hypervisor may give per CPU.
-    type: float
-    default: 1.0
-  reserve_memory_mb:
-    description: Memory of each hypervisor kept for the host.
-    type: int
-    default: 0
 seealso:
   - module: labfarm.massclone.libvirt_farm
 """
@@ -141,7 +119,10 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.farm import FarmError, farm_info
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.errors import FarmError
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.farm import farm_info
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.options import shared_argument_spec
 
 try:
     import libvirt
@@ -153,26 +134,20 @@ else:
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            hypervisors=dict(type="list", elements="dict", required=True),
-            vms=dict(type="raw"),
-            template=dict(type="dict", default={}),
-            cpu_overcommit=dict(type="float", default=1.0),
-            reserve_memory_mb=dict(type="int", default=0),
-        ),
-        supports_check_mode=True,
-    )
+    argument_spec = shared_argument_spec()
+    argument_spec.update(vms=dict(type="raw"))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if libvirt is None:
         module.fail_json(msg=missing_required_lib("libvirt-python"), exception=LIBVIRT_IMPORT_ERROR)
-    libvirt.registerErrorHandler(lambda *args: None, None)
+    libvirt.registerErrorHandler(lambda *args: None, None)   # libvirt prints errors on stderr otherwise
     params = dict(module.params)
-    template = dict((k, v) for k, v in (params["template"] or {}).items() if k in ("memory_mb", "vcpus"))
-    params["template"] = template
+    # only the needs count here: a template that libvirt_farm would refuse for its NIC or XML is not our business
+    params["template"] = dict((k, v) for k, v in (params["template"] or {}).items() if k in ("memory_mb", "vcpus"))
     try:
-        module.exit_json(**farm_info(libvirt, params))
+        result = farm_info(libvirt, params)
     except FarmError as exc:
-        module.fail_json(msg=exc.msg, **exc.result)
+        fail_with(module, exc)
+    exit_with(module, result)
 
 
 if __name__ == "__main__":
