@@ -43,9 +43,8 @@ class Upstreams:
             if frame.ftype != wire.MANIFEST:
                 raise LinkLost("%s sent %s before the manifest" % (peer, frame.name))
             manifest = frame.json()
-            session = manifest.get("session") if isinstance(manifest, dict) else None
-            if session != self.session:
-                raise LinkLost("%s sent the manifest of session %r" % (peer, session))
+            if manifest.get("session") != self.session:
+                raise LinkLost("%s sent the manifest of session %r" % (peer, manifest.get("session")))
         except (RingError, OSError) as exc:
             link.close()
             self.refuse(peer, exc)

@@ -151,12 +151,16 @@ class Frame:
         return TYPE_NAMES.get(self.ftype, str(self.ftype))
 
     def json(self):
+        """The message of a control frame: every message of the protocol is a JSON object."""
         if zlib.crc32(self.payload) != self.checksum:
             raise LinkLost("a %s message failed its checksum" % self.name)
         try:
-            return json.loads(bytes(self.payload).decode("utf-8"))
+            message = json.loads(bytes(self.payload).decode("utf-8"))
         except ValueError:
             raise LinkLost("a %s message is not JSON" % self.name)
+        if not isinstance(message, dict):
+            raise LinkLost("a %s message is not a JSON object" % self.name)
+        return message
 
 
 class Link:

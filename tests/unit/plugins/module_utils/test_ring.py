@@ -4,12 +4,14 @@
 """The ring: the segment grid, digests, addresses, frame headers, sparse maps; the receiver against hostile
 and broken peers over real sockets on 127.0.0.1."""
 
+import json
 import os
 import socket
 import sys
 import threading
 import time
 import tracemalloc
+import zlib
 
 import pytest
 
@@ -243,6 +245,25 @@ def test_a_handshake_with_a_mac_that_is_not_hex_text_is_refused_cleanly(tmp_path
     assert dest.read_bytes() == small_image.read_bytes()
 
 
+@pytest.mark.parametrize("body", [["reason"], "reason", 7, None])
+def test_a_strangers_message_that_is_not_a_json_object_is_refused_cleanly(tmp_path, small_image, thread_errors, body):
+    port = free_port()
+    node, dummy = start_receiver(tmp_path, port)
+    for ftype in (wire.ABORT, wire.AUTH):
+        link, hello = greeted(port)
+        payload = json.dumps(body).encode("utf-8")
+        link.send_all(wire.pack_header(ftype, link.sid, checksum=zlib.crc32(payload), wire_len=len(payload),
+                                       raw_len=len(payload)) + payload)
+        with pytest.raises(LinkLost):
+            link.read_frame(timeout=5)
+        link.close()
+    sent = send(port, small_image)
+    result = node.join()
+    assert thread_errors == []
+    assert sent["failed_nodes"] == [] and result["ok"], (sent, result)
+    assert sum("is not a JSON object" in line for line in result["rejected"]) == 2, result["rejected"]
+
+
 @pytest.mark.parametrize("welcome", [{"mac": 123}, {"mac": "d\u00e9j\u00e0 vu"}, {}, ["mac"], "mac"])
 def test_a_listener_answering_with_a_malformed_welcome_is_refused_as_a_protocol_error(welcome):
     sid = wire.session_bytes("t")
@@ -262,7 +283,7 @@ def test_a_listener_answering_with_a_malformed_welcome_is_refused_as_a_protocol_
     thread = threading.Thread(target=fake_listener)
     thread.start()
     try:
-        with pytest.raises(LinkLost, match="sent a malformed HELLO or WELCOME"):
+        with pytest.raises(LinkLost, match="sent a malformed HELLO or WELCOME|a WELCOME message is not a JSON object"):
             wire.connect_handshake(server.getsockname(), sid, KEY.encode(), 5)
     finally:
         thread.join(5)
