@@ -107,15 +107,37 @@ def _place_missing(plan, template, params):
     else:
         batch = set(plan.names)
         hosts = [capacity(hv, batch, template, params.get("reserve_memory_mb") or 0) for hv in plan.hvs]
-        try:
-            pairs = place(missing, hosts, policy=params.get("distribution") or "round_robin",
-                          item={"memory_mb": template["memory_mb"], "vcpus": template["vcpus"]},
-                          cpu_overcommit=params.get("cpu_overcommit") or 1.0)
-        except PlacementError as exc:
-            raise FarmError("not enough capacity, nothing was created: %s" % exc, capacity=hosts,
-                            asked=exc.asked, fits=exc.fits)
+        pairs = place_vms(missing, hosts, template, params.get("distribution"), params.get("cpu_overcommit"))
     for name, host in pairs:
         plan.vms[name].update(hypervisor=host, uri=plan.by_name[host].uri)
+
+
+def place_vms(missing, hosts, template, distribution, cpu_overcommit):
+    """[(VM, hypervisor)] for the VMs of ``template`` that do not exist yet, by the placement engine in what
+    ``hosts`` (capacity() records, in hypervisor order) have left; FarmError with the figures when they do not fit."""
+    try:
+        return place(missing, hosts, policy=distribution or "round_robin",
+                     item={"memory_mb": template["memory_mb"], "vcpus": template["vcpus"]},
+                     cpu_overcommit=cpu_overcommit or 1.0)
+    except PlacementError as exc:
+        raise FarmError("not enough capacity, nothing was created: %s" % exc, capacity=hosts,
+                        asked=exc.asked, fits=exc.fits)
+
+
+def split_assignment(names, reports, template, distribution, cpu_overcommit, state):
+    """libvirt_farm's ``assignment`` for a batch split into one call per hypervisor (the role vm_farm):
+    {VM: hypervisor}. ``reports`` are libvirt_farm_info's hypervisor entries (name, farm_vms,
+    placement_host), in hypervisor order. The VMs that exist stay where they are; with a ``state`` other
+    than absent the missing ones are placed as one libvirt_farm call would place them."""
+    where = {}
+    for report in reports:
+        for name in report["farm_vms"]:
+            where[name] = report["name"]
+    missing = [name for name in names if name not in where]
+    if missing and state != "absent":
+        hosts = [report["placement_host"] for report in reports]
+        where.update(place_vms(missing, hosts, template, distribution, cpu_overcommit))
+    return where
 
 
 def state_action(vm, state):

@@ -93,3 +93,18 @@ def farm_result(plan, check_mode):
         "placement": [{"hypervisor": hv.name, "vms": counts[hv.name]} for hv in plan.hvs],
         "diff": {"before": {"vms": before}, "after": {"vms": after}},
     }
+
+
+LIST_KEYS = ("name", "hypervisor", "uri", "mac", "ip", "overlay", "state", "uuid")
+
+
+def gather_vms(names, results):
+    """The farm's VM list in the order of ``names`` from the results of several libvirt_farm calls:
+    ``results`` pairs each call's hypervisor with its result; a VM is taken from the call of the hypervisor
+    it is on, with LIST_KEYS. VMs that no call reports (absent) are left out."""
+    by_name = {}
+    for hypervisor, result in results:
+        for vm in (result or {}).get("vms") or ():
+            if vm.get("hypervisor") == hypervisor:
+                by_name[vm["name"]] = dict((key, vm.get(key)) for key in LIST_KEYS)
+    return [by_name[name] for name in names if name in by_name]
