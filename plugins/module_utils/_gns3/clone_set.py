@@ -13,7 +13,7 @@ __metaclass__ = type
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.mac import parse_mac_prefix
 # derive_project_id is the reset's own rule: the role must name each clone as gns3_project_reset will.
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project import derive_project_id
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.allocators import derive_project_id
 
 # One octet per server: a MAC has six, so the prefix the servers share may have four at most.
 MAX_SHARED_PREFIX_OCTETS = 4

@@ -20,7 +20,7 @@ from ansible_collections.labfarm.massclone.plugins.filter.mass_clone_plan import
     mass_clone_server_mac_prefix,
 )
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.clone_set import server_mac_prefix
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project import derive_project_id
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.allocators import derive_project_id
 
 SOURCE = "2b7c5f0e-5a0e-4b5f-9c1e-0d6a3f1e9a11"
 
