@@ -267,22 +267,13 @@ rolled_back:
   elements: str
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
 from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.errors import FarmError
 from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.farm import Farm
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.hypervisor import libvirt_for
 from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.options import shared_argument_spec
-
-try:
-    import libvirt
-except ImportError:
-    libvirt = None
-    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
-else:
-    LIBVIRT_IMPORT_ERROR = None
 
 
 def main():
@@ -307,9 +298,7 @@ def main():
                      ("state", "paused", ["backing_file"])],
         supports_check_mode=True,
     )
-    if libvirt is None:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=LIBVIRT_IMPORT_ERROR)
-    libvirt.registerErrorHandler(lambda *args: None, None)   # libvirt prints errors on stderr otherwise
+    libvirt = libvirt_for(module)
     try:
         result = Farm(libvirt, module.params, check_mode=module.check_mode).run()
     except FarmError as exc:

@@ -115,31 +115,20 @@ hypervisors:
       type: dict
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
 from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.errors import FarmError
 from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.farm import farm_info
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.hypervisor import libvirt_for
 from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.options import shared_argument_spec
-
-try:
-    import libvirt
-except ImportError:
-    libvirt = None
-    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
-else:
-    LIBVIRT_IMPORT_ERROR = None
 
 
 def main():
     argument_spec = shared_argument_spec()
     argument_spec.update(vms=dict(type="raw"))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if libvirt is None:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=LIBVIRT_IMPORT_ERROR)
-    libvirt.registerErrorHandler(lambda *args: None, None)   # libvirt prints errors on stderr otherwise
+    libvirt = libvirt_for(module)
     params = dict(module.params)
     # only the needs count here: a template that libvirt_farm would refuse for its NIC or XML is not our business
     params["template"] = dict((k, v) for k, v in (params["template"] or {}).items() if k in ("memory_mb", "vcpus"))

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Private to labfarm.massclone: no API promise; other collections must not import it.
 """The libvirt side of one hypervisor: its connection, what it reports (memory, CPUs, domain types),
-the domains it holds, and the storage pool of the overlays.
+the domains it holds, and the storage pool of the overlays; and libvirt-python itself, for the modules.
 
 Written against the libvirt-python module object handed in (``lv``), so that tests run it on
 libvirt's test driver and on a real libvirtd without Ansible."""
@@ -14,6 +14,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.domain import (
     STATE_NAMES,
@@ -23,6 +26,23 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.domain 
     volume_backing,
 )
 from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.errors import FarmError
+
+try:
+    import libvirt
+except ImportError:
+    libvirt = None
+    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
+else:
+    LIBVIRT_IMPORT_ERROR = None
+
+
+def libvirt_for(module):
+    """libvirt-python for a module, its errors kept off stderr (the module reports them); the task fails
+    saying what to install when it is missing."""
+    if libvirt is None:
+        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=LIBVIRT_IMPORT_ERROR)
+    libvirt.registerErrorHandler(lambda *args: None, None)
+    return libvirt
 
 
 def lv_message(exc):
