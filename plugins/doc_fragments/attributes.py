@@ -23,7 +23,7 @@ attributes:
     description:
       - When run twice with the same arguments, the second run changes nothing and reports C(changed=false).
   action_group:
-    description: Use C(group/labfarm.massclone.massclone) in C(module_defaults) to set defaults for this module.
+    description: Use C(group/labfarm.massclone.massclone) (or another group listed here) in C(module_defaults) to set defaults for this module.
     support: full
     membership:
       - labfarm.massclone.massclone

@@ -99,6 +99,10 @@ extends_documentation_fragment:
   - labfarm.massclone.gns3
   - labfarm.massclone.attributes
 attributes:
+  action_group:
+    membership:
+      - labfarm.massclone.massclone
+      - labfarm.massclone.gns3
   check_mode:
     support: full
     details:
