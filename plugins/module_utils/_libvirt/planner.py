@@ -84,7 +84,13 @@ def _vm_record(name, hv, ip, conflicts):
 
 def _assign_macs(plan, all_names, prefix, taken):
     """Existing VMs keep their MAC unless the prefix changed; the others get mac_for(), in the order of
-    the whole batch, so a VM's MAC does not depend on how the batch is split over calls."""
+    the whole batch, so a VM's MAC does not depend on how the batch is split over calls. A prefix too
+    small for the batch is refused first: mac_for() would search it for a free address forever."""
+    used = sum(1 for mac in taken if mac in prefix)
+    if len(all_names) + used > prefix.size:
+        raise FarmError("mac_prefix %s holds %d addresses, and %d VMs need one each (%d more are taken by other "
+                        "domains): use a shorter prefix, e.g. 3 octets such as 52:54:00." % (
+                            prefix.text, prefix.size, len(all_names), used))
     for name in all_names:
         vm = plan.vms.get(name)
         if vm is None:

@@ -82,3 +82,27 @@ def test_ten_thousand_vms_are_planned_and_reported_without_a_quadratic_search(na
     assert result["placement"] == [{"hypervisor": "hv1", "vms": N // 2}, {"hypervisor": "hv2", "vms": N // 2}]
     assert len(result["diff"]["after"]["vms"]) == N
     assert CountedName.comparisons <= CountedName.budget
+
+
+def test_a_mac_prefix_too_small_for_the_batch_is_refused_not_searched_forever():
+    """A 5-octet prefix holds 256 addresses: 300 VMs used to make mac_for() search it forever."""
+    from ansible_collections.labfarm.massclone.plugins.module_utils._common.threads import daemon_thread
+    from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.errors import FarmError
+
+    params = {"vms": "lfvm[001-300]", "backing_file": "/img/base.qcow2", "template": {"memory_mb": 32},
+              "state": "running", "mac_prefix": "52:54:00:97:01",
+              "hypervisors": [{"name": "hv1", "uri": "test:///default", "pool_dir": "/var/lib/farm"}],
+              "start_rate": 0, "concurrency": 1, "cpu_overcommit": 1.0, "distribution": "even"}
+    outcome = []
+
+    def run():
+        try:
+            Farm(FakeLibvirt, params, check_mode=True, connections={"hv1": EmptyNode()}).run()
+            outcome.append(None)
+        except FarmError as exc:
+            outcome.append(exc)
+
+    daemon_thread(run, "farm").join(30)
+    assert outcome, "the plan did not finish within 30 s"
+    assert isinstance(outcome[0], FarmError)
+    assert "mac_prefix 52:54:00:97:01 holds 256 addresses, and 300 VMs need one each" in outcome[0].msg
