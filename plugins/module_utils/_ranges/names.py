@@ -16,7 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
-from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.noderange import NodeRangeError, expand
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.expand import NodeRangeError, expand
 
 
 class NamesError(ValueError):
