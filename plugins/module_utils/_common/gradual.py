@@ -11,8 +11,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import threading
 import time
+
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.threads import daemon_thread
 
 
 class WaitTimeout(Exception):
@@ -25,9 +26,7 @@ class WaitTimeout(Exception):
 
 class _ThreadHandle:
     def __init__(self, fn):
-        self._thread = threading.Thread(target=fn)
-        self._thread.daemon = True
-        self._thread.start()
+        self._thread = daemon_thread(fn, "gradual")
 
     def done(self):
         return not self._thread.is_alive()
