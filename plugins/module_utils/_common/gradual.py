@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import threading
 import time
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.threads import daemon_thread
