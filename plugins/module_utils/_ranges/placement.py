@@ -517,6 +517,7 @@ def place(items, hosts, policy="round_robin", item=None, cpu_overcommit=1.0):
     assignment = _solve(item_records, host_records, policy)
     return [(it.name, host_records[h].name) for it, h in zip(item_records, assignment)]
 
+
 def summarize(assignment, hosts, item=None, items=None, cpu_overcommit=1.0):
     """Per-host figures of an assignment (as returned by place()).
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring import wire as wire
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring import wire
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.errors import RingError
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.receiver import Receiver
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.sender import Sender

@@ -19,7 +19,7 @@ import uuid
 
 import pytest
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._common import files as files
+from ansible_collections.labfarm.massclone.plugins.module_utils._common import files
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.mac import format_dotted_mac, format_mac, parse_mac
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.numbers import fold_numbers
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.allocators import MacAllocator

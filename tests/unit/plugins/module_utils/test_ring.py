@@ -290,8 +290,8 @@ def test_a_listener_answering_with_a_malformed_welcome_is_refused_as_a_protocol_
         server.close()
 
 
-def test_an_unauthenticated_peer_announcing_a_huge_frame_is_dropped_before_it_is_allocated(tmp_path, small_image,
-                                                                                          thread_errors):
+def test_an_unauthenticated_peer_announcing_a_huge_frame_is_dropped_before_it_is_allocated(
+        tmp_path, small_image, thread_errors):
     port = free_port()
     node, dummy = start_receiver(tmp_path, port)
     link, hello = greeted(port)

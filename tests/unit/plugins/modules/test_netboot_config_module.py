@@ -25,7 +25,6 @@ def installed(name):
     return any(os.path.exists(os.path.join(d, name)) for d in ("/usr/sbin", "/sbin", "/usr/bin"))
 
 
-
 def args_for(tmp_path, backend="dnsmasq", **extra):
     args = {"backend": backend, "dest": str(tmp_path / "dhcp.conf"), "hosts": HOSTS, "subnets": SUBNETS,
             "tftp_root": str(tmp_path / "tftp"), "tftp_server": "10.99.0.1", "lease_file": str(tmp_path / "leases"),
@@ -76,7 +75,7 @@ def test_kea_backup(tmp_path, run_module):
     assert '"t_absent_here"' in (tmp_path / "dhcp.conf").read_text()
     hosts = [dict(HOSTS[0], ip="10.99.0.99")] + HOSTS[1:]
     result = run_module(netboot_config, args_for(tmp_path, backend="kea", hosts=hosts, backup=True, _ansible_diff=True,
-                                       interfaces=["t_absent_here"]))
+                                                        interfaces=["t_absent_here"]))
     assert result["changed"] and result["changes"]["changed"] == ["node001"]
     assert result["diff"] == {"before": {"node001": {"ip": "10.99.0.11"}}, "after": {"node001": {"ip": "10.99.0.99"}}}
     assert any(path.startswith(str(tmp_path / "dhcp.conf.")) for path in result["backup_files"])

@@ -44,7 +44,6 @@ def zfs(monkeypatch):
     return calls, answers
 
 
-
 def test_a_missing_zfs_command_is_a_clear_error(monkeypatch, run_module):
     monkeypatch.setattr(AnsibleModule, "get_bin_path", lambda self, name, *a, **k: None)
     result = run_module(zfs_clone, {"snapshot": SNAP, "clones": "tank/c/C[1-2]"})
@@ -54,7 +53,7 @@ def test_a_missing_zfs_command_is_a_clear_error(monkeypatch, run_module):
 def test_check_mode_with_diff(zfs, run_module):
     calls = zfs[0]
     result = run_module(zfs_clone, {"snapshot": SNAP, "clones": "tank/c/C[1-2]", "_ansible_check_mode": True,
-                               "_ansible_diff": True})
+                                    "_ansible_diff": True})
     assert result["changed"] and result["created"] == ["tank/c/C1", "tank/c/C2"]
     assert result["diff"] == {"before": {"clones": []}, "after": {"clones": ["tank/c/C1", "tank/c/C2"]}}
     assert [c[0] for c in calls] == ["list", "list"]
