@@ -74,8 +74,8 @@ def test_kea_backup(tmp_path, run_module):
     assert result["config_test"]["rc"] == 0, result["config_test"]["output"]
     assert '"t_absent_here"' in (tmp_path / "dhcp.conf").read_text()
     hosts = [dict(HOSTS[0], ip="10.99.0.99")] + HOSTS[1:]
-    result = run_module(netboot_config, args_for(tmp_path, backend="kea", hosts=hosts, backup=True, _ansible_diff=True,
-                                                        interfaces=["t_absent_here"]))
+    args = args_for(tmp_path, backend="kea", hosts=hosts, backup=True, _ansible_diff=True, interfaces=["t_absent_here"])
+    result = run_module(netboot_config, args)
     assert result["changed"] and result["changes"]["changed"] == ["node001"]
     assert result["diff"] == {"before": {"node001": {"ip": "10.99.0.11"}}, "after": {"node001": {"ip": "10.99.0.99"}}}
     assert any(path.startswith(str(tmp_path / "dhcp.conf.")) for path in result["backup_files"])
