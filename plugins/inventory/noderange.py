@@ -22,8 +22,6 @@ description:
   - See C(docs/inventory.md) in the collection for a complete example.
 extends_documentation_fragment:
   - constructed
-requirements:
-  - netaddr (only when a group sets O(ranges.ip))
 options:
   plugin:
     description: The name of this plugin. It must be V(labfarm.massclone.noderange) for the file to be read.
@@ -191,16 +189,10 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.utils.vars import combine_vars, isidentifier
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
-from ansible_collections.labfarm.massclone.plugins.module_utils._common.mac import MacError, format_mac, parse_mac_prefix
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.numbers import as_whole
+from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.columns import ColumnError, index_columns, ip_column, mac_column
 from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.expand import NodeRangeError, expand
 from ansible_collections.labfarm.massclone.plugins.module_utils._ranges import placement as placement_engine
-
-try:
-    import netaddr
-    HAS_NETADDR = True
-except ImportError:
-    HAS_NETADDR = False
 
 _RANGE_KEYS = frozenset(["range", "vars", "children", "index_start", "index_var", "number_var", "ip", "mac", "placement"])
 _IP_KEYS = frozenset(["subnet", "offset", "start", "var"])
@@ -294,13 +286,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         number_var = self._var_name(group, "number_var", spec.get("number_var", "clone_number"), allow_empty=True)
         explicit = bool(set(spec) & set(["index_start", "index_var", "number_var"]))
         if index_var or number_var:
-            last = index_start + len(hosts) - 1
-            width = len(str(last))
-            indexes = range(index_start, last + 1)
+            indexes, numbers = index_columns(len(hosts), index_start)
             if index_var:
-                columns.append((index_var, list(indexes), explicit))
+                columns.append((index_var, indexes, explicit))
             if number_var:
-                columns.append((number_var, ["%0*d" % (width, i) for i in indexes], explicit))
+                columns.append((number_var, numbers, explicit))
         if spec.get("ip") is not None:
             columns.append(self._plan_ip(group, spec["ip"], hosts) + (True,))
         if spec.get("mac") is not None:
@@ -335,53 +325,22 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
 
     def _plan_ip(self, group, spec, hosts):
         self._check_keys(group, "ip", spec, _IP_KEYS)
-        if not HAS_NETADDR:
-            raise self._error(group, "ip", "needs the Python library netaddr on the controller (pip install netaddr)")
         if not spec.get("subnet"):
             raise self._error(group, "ip.subnet", "is required (e.g. subnet: 10.40.0.0/24)")
+        offset = self._int(group, "ip.offset", spec.get("offset", 1)) if spec.get("start") is None else 1
         try:
-            net = netaddr.IPNetwork(str(spec["subnet"]))
-        except (netaddr.AddrFormatError, ValueError, TypeError) as exc:
-            raise self._error(group, "ip.subnet", "%r is not a subnet: %s" % (spec["subnet"], exc))
-        first_usable, last_usable = int(net.first), int(net.last)
-        if net.version == 4 and net.prefixlen < 31:
-            # the network and broadcast addresses are never a host's
-            first_usable, last_usable = first_usable + 1, last_usable - 1
-        if spec.get("start") is not None:
-            try:
-                first = int(netaddr.IPAddress(str(spec["start"])))
-            except (netaddr.AddrFormatError, ValueError, TypeError) as exc:
-                raise self._error(group, "ip.start", "%r is not an IP address: %s" % (spec["start"], exc))
-            key = "ip.start"
-        else:
-            first = int(net.first) + self._int(group, "ip.offset", spec.get("offset", 1))
-            key = "ip.offset"
-        last = first + len(hosts) - 1
-        if hosts and (first < first_usable or last > last_usable):
-            usable = last_usable - first_usable + 1
-            raise self._error(group, key, "%d hosts from %s do not fit in the usable addresses of %s (%s to %s, %d addresses); "
-                              "use a larger subnet or start lower" % (
-                                  len(hosts), netaddr.IPAddress(first, net.version), net,
-                                  netaddr.IPAddress(first_usable, net.version),
-                                  netaddr.IPAddress(last_usable, net.version), usable))
-        version = net.version
-        return (self._var_name(group, "ip.var", spec.get("var") or "ip_address"),
-                [str(netaddr.IPAddress(value, version)) for value in range(first, last + 1)])
+            addresses = ip_column(len(hosts), spec["subnet"], start=spec.get("start"), offset=offset)
+        except ColumnError as exc:
+            raise self._error(group, exc.key, to_native(exc))
+        return (self._var_name(group, "ip.var", spec.get("var") or "ip_address"), addresses)
 
     def _plan_mac(self, group, spec, hosts):
         self._check_keys(group, "mac", spec, _MAC_KEYS)
-        prefix = str(spec.get("prefix") or "")
-        try:
-            block = parse_mac_prefix(prefix)
-        except MacError as exc:
-            raise self._error(group, "mac.prefix", "not a locally administered unicast prefix: %s" % exc)
         offset = self._int(group, "mac.offset", spec.get("offset", 0))
-        if offset < 0:
-            raise self._error(group, "mac.offset", "must be 0 or more, got %d" % offset)
-        if offset + len(hosts) > block.size:
-            raise self._error(group, "mac.offset", "%d hosts from offset %d do not fit behind prefix %s (%d addresses); "
-                              "use a shorter prefix" % (len(hosts), offset, prefix, block.size))
-        macs = [format_mac(block.base | value) for value in range(offset, offset + len(hosts))]
+        try:
+            macs = mac_column(len(hosts), str(spec.get("prefix") or ""), offset)
+        except ColumnError as exc:
+            raise self._error(group, exc.key, to_native(exc))
         return (self._var_name(group, "mac.var", spec.get("var") or "mac_address"), macs)
 
     def _plan_placement(self, group, spec, hosts, limit):
