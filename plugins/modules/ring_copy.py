@@ -298,88 +298,21 @@ log:
   elements: str
 """
 
-import os
-import stat
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import ResultError
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.errors import RingError
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.items import check_targets, source_errors
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.options import ARGUMENT_SPEC, session_option_errors
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.receiver import Receiver
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.sender import Sender
-
-
-def check_params(params):
-    """Every parameter error at once, naming the value and the fix, before anything listens."""
-    errors = session_option_errors(params)
-    if params["mode"] == "send":
-        errors += source_errors(params["items"])
-    elif not errors:
-        try:
-            check_targets(dict((i["name"], i["dest"]) for i in params["items"]), params["force"])
-        except RingError as exc:
-            errors.append(str(exc))
-    return errors
-
-
-def check_mode_result(params):
-    """What check mode returns: what would be copied (sizes of the source's regular files)."""
-    if params["mode"] == "send":
-        sizes = {}
-        for item in params["items"]:
-            info = os.stat(item["src"])
-            sizes[item["name"]] = info.st_size if stat.S_ISREG(info.st_mode) else None
-        return dict(changed=True, ok_nodes=[], failed_nodes=[], nodes=[], digests={}, bytes=sum(v or 0 for v in sizes.values()),
-                    seconds=0.0, error=None, bypassed={}, log=[], sizes=sizes)
-    return dict(changed=True, node=params["node_name"] or params["listen"], error=None, bypassed={}, log=[],
-                rejected=[], items=dict((i["name"], {"dest": i["dest"]}) for i in params["items"]))
-
-
-def node_for(params):
-    """The Receiver or Sender these parameters describe (listening from now on)."""
-    if params["mode"] == "receive":
-        return Receiver(params["session"], params["key"], params["listen"],
-                        dict((i["name"], i["dest"]) for i in params["items"]), chain=params["chain"],
-                        timeout=params["timeout"], wait_timeout=params["wait_timeout"], force=params["force"],
-                        state_dir=params["state_dir"], direct=params["direct"],
-                        replay_buffer=params["replay_buffer"] << 20, name=params["node_name"],
-                        progress_file=params["progress_file"])
-    return Sender(params["session"], params["key"],
-                  [dict(name=i["name"], src=i["src"], format=i["format"]) for i in params["items"]],
-                  params["chain"], listen=params["listen"], timeout=params["timeout"],
-                  compress=params["compress"], checksum=params["checksum"], chunk=params["chunk_size"],
-                  sparse=params["sparse"], name=params["node_name"] or "source",
-                  progress_file=params["progress_file"])
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.node import run_node
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.options import ARGUMENT_SPEC
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    params = module.params
-    errors = check_params(params)
-    if errors:
-        fail_with(module, RingError("ring_copy: " + "; ".join(errors)))
-    if module.check_mode:
-        exit_with(module, check_mode_result(params))
     try:
-        result = node_for(params).run()
-    except RingError as exc:
-        fail_with(module, RingError("ring_copy: %s" % exc))
-
-    if params["mode"] == "receive":
-        result["changed"] = any(item.get("bytes_written") for item in result["items"].values())
-        if not result["ok"]:
-            fail_with(module, ResultError("ring_copy: %s failed: %s" % (result["node"], result["error"]), **result))
-        exit_with(module, result)
-    result["changed"] = any(any(item.get("bytes_written") for item in entry.get("items", {}).values())
-                            for entry in result["nodes"])
-    result["error"] = None
-    if result["failed_nodes"] and (not params["allow_failures"] or not result["ok_nodes"]):
-        result["error"] = "%d of %d nodes failed: %s" % (len(result["failed_nodes"]), len(result["nodes"]), ", ".join(
-            "%s (%s)" % (e["node"], e.get("error")) for e in result["nodes"] if not e["ok"]))
-        fail_with(module, ResultError("ring_copy: " + result["error"], **result))
+        result = run_node(module.params, check_mode=module.check_mode)
+    except (RingError, ResultError) as error:
+        fail_with(module, error)
     exit_with(module, result)
 
 

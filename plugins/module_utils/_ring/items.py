@@ -213,6 +213,16 @@ def source_errors(items):
             for item in items if item.get("src") and not os.path.exists(item["src"])]
 
 
+def source_sizes(items):
+    """{name: size} of the source's items ([{name, src}]): a regular file's size, None for anything else
+    (a block device's size is read when it is opened)."""
+    sizes = {}
+    for item in items:
+        info = os.stat(item["src"])
+        sizes[item["name"]] = info.st_size if stat.S_ISREG(info.st_mode) else None
+    return sizes
+
+
 def check_targets(targets, force):
     """Refuse bad targets ({name: absolute dest}) before anything is written: a missing directory, a
     device in use (unless force). A directory given for a raw item is checked later, once the
