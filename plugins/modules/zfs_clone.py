@@ -260,41 +260,14 @@ conflicts:
   sample: ["tank/gns3/projects/Cexam_03 (exists and is not a clone) where a clone of tank/gns3/projects/exam@clonesource_1 should be"]
 """
 
-import contextlib
-import fcntl
-import os
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
 from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.batch import failure_fields, run
 from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.cli import ZfsCli
 from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.errors import ZfsCloneError, ZfsError
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.lock import host_lock
 from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.options import DEFAULT_RETRIES
-
-
-LOCK_NAME = "labfarm-massclone-zfs.lock"
-
-
-@contextlib.contextmanager
-def host_lock():
-    """One zfs_clone batch at a time on a host. Batches do not interleave their clones and rollbacks,
-    and zfs-fuse, which can hang when two `zfs clone` run at once, gets one at a time."""
-    for directory in ("/run/lock", tempfile.gettempdir()):
-        try:
-            handle = open(os.path.join(directory, LOCK_NAME), "a")
-            break
-        except (IOError, OSError):
-            handle = None
-    if handle is None:   # nowhere to lock: run unserialised rather than not at all
-        yield
-        return
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        handle.close()
 
 
 def main():
@@ -319,8 +292,8 @@ def main():
     params = module.params
     zfs = module.get_bin_path("zfs")
     if not zfs:
-        module.fail_json(msg="the zfs command was not found in PATH or the sbin directories on this host; install "
-                             "OpenZFS (zfsutils-linux) or zfs-fuse, or run the task on the host that has the pool")
+        fail_with(module, ZfsError("the zfs command was not found in PATH or the sbin directories on this host; install "
+                                   "OpenZFS (zfsutils-linux) or zfs-fuse, or run the task on the host that has the pool"))
     try:
         cli = ZfsCli(zfs, retries=params["retries"])
         with host_lock():
