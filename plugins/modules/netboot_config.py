@@ -256,9 +256,7 @@ backup_files:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
-from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.daemon import BINARIES, run_config_test
-from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.files import apply_plan
-from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.plan import plan
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.configure import configure
 from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.validate import BACKENDS, NetbootError
 
 
@@ -297,33 +295,10 @@ def main():
         ),
         supports_check_mode=True,
     )
-    params = module.params
     try:
-        the_plan = plan(
-            params["hosts"], params["subnets"], params["backend"], params["dest"], interfaces=params["interfaces"],
-            profiles=params["profiles"], default_profile=params["default_profile"], tftp_root=params["tftp_root"],
-            tftp_server=params["tftp_server"], enable_tftp=params["enable_tftp"], ipxe_url=params["ipxe_url"],
-            dns_port=params["dns_port"], lease_file=params["lease_file"], pid_file=params["pid_file"],
-            log_file=params["log_file"], control_socket=params["control_socket"])
+        result = configure(module, module.params, check_mode=module.check_mode)
     except NetbootError as exc:
         fail_with(module, exc)
-
-    result = dict(changed=the_plan.changed, files=the_plan.files,
-                  written=sorted(the_plan.writes) + the_plan.removals, hosts=the_plan.hosts,
-                  changes=the_plan.changes, config_test=None, backup_files=[], diff=the_plan.diff, warnings=[])
-    if params["config_test"] and any(path in the_plan.writes for path in the_plan.dhcp_files):
-        test, warning = run_config_test(module, the_plan, params["backend"])
-        result.update(config_test=test, warnings=[warning] if warning else [])
-        if test and test["rc"] != 0:
-            fail_with(module, NetbootError("the %s config test failed on the new configuration; the live files are "
-                                           "untouched: %s" % (BINARIES[params["backend"]], test["output"])), **result)
-    if module.check_mode or not the_plan.changed:
-        exit_with(module, result)
-    try:
-        result["backup_files"] = apply_plan(the_plan, backup=params["backup"])
-    except (IOError, OSError) as exc:
-        fail_with(module, NetbootError("writing the netboot files failed: %s. Files are replaced one by one "
-                                       "atomically; fix the cause and rerun to converge" % exc), **result)
     exit_with(module, result)
 
 
