@@ -121,7 +121,7 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._common.module i
 from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.errors import FarmError
 from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.farm import farm_info
 from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.hypervisor import libvirt_for
-from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.options import shared_argument_spec
+from ansible_collections.labfarm.massclone.plugins.module_utils._libvirt.options import info_params, shared_argument_spec
 
 
 def main():
@@ -129,11 +129,8 @@ def main():
     argument_spec.update(vms=dict(type="raw"))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     libvirt = libvirt_for(module)
-    params = dict(module.params)
-    # only the needs count here: a template that libvirt_farm would refuse for its NIC or XML is not our business
-    params["template"] = dict((k, v) for k, v in (params["template"] or {}).items() if k in ("memory_mb", "vcpus"))
     try:
-        result = farm_info(libvirt, params)
+        result = farm_info(libvirt, info_params(module.params))
     except FarmError as exc:
         fail_with(module, exc)
     exit_with(module, result)

@@ -69,6 +69,16 @@ def shared_argument_spec():
     )
 
 
+def info_params(params):
+    """libvirt_farm_info's parameters as farm_info takes them: of the template, only what a VM needs
+    (memory_mb, vcpus) counts; a template that libvirt_farm would refuse for its NIC or XML is not the
+    info module's business."""
+    params = dict(params)
+    params["template"] = dict((k, v) for k, v in (params["template"] or {}).items() if k in ("memory_mb", "vcpus"))
+    return params
+
+
+
 # -- the checks ---------------------------------------------------------------
 
 def expand_vms(vms):
