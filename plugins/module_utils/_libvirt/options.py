@@ -78,7 +78,6 @@ def info_params(params):
     return params
 
 
-
 # -- the checks ---------------------------------------------------------------
 
 def expand_vms(vms):

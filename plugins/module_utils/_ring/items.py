@@ -237,6 +237,12 @@ def check_targets(targets, force):
                 raise RingError("item %s: %s; unmount or release it first, or set force: true" % (name, why))
 
 
+def make_state_dir(state_dir):
+    """The receiver's state directory, made private (0700) when it is missing."""
+    if not os.path.isdir(state_dir):
+        os.makedirs(state_dir, 0o700)
+
+
 class ItemState:
     """A receiver's durable record of one item in one target: identity, verified offset, records."""
 

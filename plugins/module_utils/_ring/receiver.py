@@ -29,12 +29,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import threading
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring import wire
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.errors import RingError, LinkLost, Stalled
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.items import ItemState, Target, check_targets
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.items import ItemState, Target, check_targets, make_state_dir
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.listener import Listener
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.options import (
     chain_errors, item_errors, key_bytes, parse_address, raise_errors)
@@ -152,8 +151,7 @@ class Receiver:
         self.checksum = wire.checksum_function(manifest["checksum"])
         if manifest.get("compress", "none") == "zstd" and not wire.HAS_ZSTD:
             wire.compressor("zstd")   # raises the message that says what to install
-        if not os.path.isdir(self.state_dir):
-            os.makedirs(self.state_dir, 0o700)
+        make_state_dir(self.state_dir)
         for index, item in enumerate(manifest["items"]):
             dest = self.targets_spec.get(item["name"])
             if dest is not None:

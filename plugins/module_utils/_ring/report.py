@@ -6,7 +6,7 @@
 """What travels back up the ring, and what each node returns.
 
 * ``Progress``: a node's bytes written, rate and ETA; ``Acker`` sends it upstream twice a second in
-  an ACK, with what the nodes below reported, and writes it to the progress file.
+  an ACK, with what the nodes below reported, and writes it to the progress file (progress_file.py).
 * ``Reporter``: a receiver's REPORT (ok, digest and error per item) and its result.
 * ``source_table``: the source's table of every node of the chain, from the REPORTs that came back.
 """
@@ -16,13 +16,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
-import json
 import time
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._common.files import atomic_write
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.threads import daemon_thread
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring import wire
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.errors import RingError
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.progress_file import write_progress_file
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.segments import item_digest
 
 ACK_INTERVAL = 0.5
@@ -48,17 +47,6 @@ class Progress:
         left = max(self.total - self.written, 0)
         return {"written": self.written, "total": self.total, "state": self.state,
                 "rate": int(rate), "eta": round(left / rate, 1) if rate > 0 else None}
-
-
-def write_progress_file(path, document):
-    """Replace the progress file with ``document`` as JSON; no fsync (it is rewritten every second),
-    and a failure is not the session's."""
-    if not path:
-        return
-    try:
-        atomic_write(path, json.dumps(document).encode("utf-8"), fsync=False)
-    except OSError:
-        pass
 
 
 class Acker:

@@ -32,7 +32,8 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._ring.listener i
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.options import (
     chain_errors, chunk_errors, item_errors, key_bytes, parse_address, raise_errors)
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.relay import END_POS, EventLog, Relay
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.report import source_table, write_progress_file
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.progress_file import write_progress_file
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.report import source_table
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.segments import KIND_HOLE
 
 
