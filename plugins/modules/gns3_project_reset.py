@@ -224,10 +224,8 @@ projects:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.apply import apply_reset
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import Gns3ProjectError
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.plan import Request, plan_reset, reset_result
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project_options import resolve_owner
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.reset import run_reset
 
 
 def main():
@@ -250,19 +248,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    params = module.params
     try:
-        uid = resolve_owner(params["owner"], "owner")
-        gid = resolve_owner(params["group"], "group")
-        requests = [Request(item["path"], item["name"], item["project_id"]) for item in params["projects"]]
-        plans, warnings = plan_reset(
-            requests, projects_root=params["projects_root"], console_port_range=params["console_port_range"],
-            vnc_port_range=params["vnc_port_range"], mac_prefix=params["mac_prefix"],
-            used_console_ports=params["used_console_ports"], used_macs=params["used_macs"],
-            snapshots=params["snapshots"], owner_uid=uid, owner_gid=gid)
-        result = reset_result(plans, warnings)
-        if result["changed"] and not module.check_mode:
-            apply_reset(plans, result, owner_uid=uid, owner_gid=gid)
+        result = run_reset(module.params, check_mode=module.check_mode)
     except Gns3ProjectError as error:
         fail_with(module, error)
     else:
