@@ -113,12 +113,12 @@ def test_params_refuse_bad_values_before_anything():
     assert check_params(dict(base, state="absent", backing_file=None))[0] == ["lfvm1", "lfvm2"]
 
 
-
 def test_info_params_keep_only_what_a_vm_needs_of_the_template():
     params = {"vms": None, "template": {"memory_mb": 64, "vcpus": 1, "nic_model": "bogus", "extra_xml": "<x"}}
     assert info_params(params) == {"vms": None, "template": {"memory_mb": 64, "vcpus": 1}}
     assert params["template"]["nic_model"] == "bogus"     # the module's own params are left alone
     assert info_params({"template": None}) == {"template": {}}
+
 
 def test_rendered_xml_reads_back_with_no_differences():
     want = spec(memory_mb=64, boot=["network", "hd"], extra_xml="<devices><serial type='pty'/></devices><description>x</description>")
