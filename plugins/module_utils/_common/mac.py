@@ -88,6 +88,8 @@ def format_dotted_mac(number):
 
 def normalize_mac(value):
     """Any accepted spelling -> 'aa:bb:cc:dd:ee:ff', or None when the value is not a MAC."""
+    if isinstance(value, str) and _MAC_RE.match(value):   # the usual spellings, without the int round trip
+        return value.lower().replace("-", ":")
     try:
         return format_mac(parse_mac(value))
     except MacError:
