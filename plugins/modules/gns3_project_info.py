@@ -78,44 +78,111 @@ projects:
     path:
       description: Project directory.
       type: str
+      sample: /opt/gns3/projects/Cexam_01
     file:
       description: The C(.gns3) file.
       type: str
+      sample: /opt/gns3/projects/Cexam_01/lab.gns3
     project_id:
       description: Project id.
       type: str
+      sample: 51a37eaa-9798-5f96-89dd-971851c1a33d
     name:
       description: Project name.
       type: str
+      sample: Cexam_01
     revision:
       description: File revision (9 for GNS3 2.2, 10 for 3.x).
       type: int
+      sample: 10
     reset_from:
       description: The source project_id when M(labfarm.massclone.gns3_project_reset) made this project, else null.
       type: str
+      sample: 7aab081c-090d-45bf-b3c2-d81f2145175e
     nodes:
-      description: Nodes with name, node_type, node_id, compute_id, console_type, console, aux, mac_address and adapters.
+      description: The project's nodes, in the order of the project file.
       type: list
       elements: dict
+      contains:
+        name:
+          description: Node name.
+          type: str
+          sample: R1
+        node_type:
+          description: GNS3 node type (vpcs, qemu, docker, dynamips, iou...).
+          type: str
+          sample: qemu
+        node_id:
+          description: Node id.
+          type: str
+          sample: 35f74890-1ef0-56b5-817f-fe01a0447002
+        compute_id:
+          description: The compute the node runs on (unchanged).
+          type: str
+          sample: local
+        console_type:
+          description: The node's console type (telnet, vnc, spice, none...).
+          type: str
+          sample: telnet
+        console:
+          description: Console port, null when the node has no console.
+          type: int
+          sample: 9997
+        aux:
+          description: Aux console port, null when the node has none.
+          type: int
+          sample: null
+        mac_address:
+          description: Base MAC of the node, null when the file holds none (VPCS).
+          type: str
+          sample: "02:4c:46:00:00:09"
+        adapters:
+          description:
+            - The MAC address of each adapter (base + adapter number, or the custom adapter's own); empty for nodes
+              whose MACs are not in the project file (VPCS).
+          type: list
+          elements: dict
+          sample: [{"adapter_number": 0, "mac_address": "02:4c:46:00:00:09"}, {"adapter_number": 1, "mac_address": "02:4c:46:00:00:0a"}]
+          contains:
+            adapter_number:
+              description: The adapter's number on the node.
+              type: int
+              sample: 0
+            mac_address:
+              description: The adapter's MAC address.
+              type: str
+              sample: "02:4c:46:00:00:09"
     summary:
       description: The project's console ports and adapter MACs folded into ranges, for one-line reports.
       type: dict
-      sample: {"consoles": "9997-10000", "macs": "02:4c:46:00:00:01-02:4c:46:00:00:02"}
+      sample: {"consoles": "9997-10000", "macs": "02:4c:46:00:00:01-02:4c:46:00:00:0a"}
 missing:
   description: Names asked for in O(names) that no project has.
   returned: always
   type: list
   elements: str
+  sample: [Cexam_02]
 unreadable:
   description: Project files under the root that could not be read, with the reason.
   returned: always
   type: list
   elements: dict
+  sample: [{"path": "/opt/gns3/projects/broken/broken.gns3", "error": "/opt/gns3/projects/broken/broken.gns3 is not valid JSON (...)"}]
+  contains:
+    path:
+      description: The project file.
+      type: str
+      sample: /opt/gns3/projects/broken/broken.gns3
+    error:
+      description: Why it could not be read, and what to do.
+      type: str
+      sample: "/opt/gns3/projects/broken/broken.gns3 is not valid JSON (Expecting value: line 1 column 1 (char 0)): restore it from a snapshot or a backup (GNS3 keeps <name>.gns3.backup)"
 used_console_ports:
   description: Every console and aux port used by any project under the root, sorted.
   returned: always
   type: list
   elements: int
+  sample: [9997, 9998, 9999, 10000]
 used_macs:
   description:
     - Every MAC address used by any project under the root, sorted. Each dynamips router counts for its whole
@@ -123,6 +190,7 @@ used_macs:
   returned: always
   type: list
   elements: str
+  sample: ["02:4c:46:00:00:01", "02:4c:46:00:00:02"]
 """
 
 from ansible.module_utils.basic import AnsibleModule
