@@ -169,20 +169,31 @@ projects:
     file:
       description: The project's C(.gns3) file.
       type: str
+      sample: /opt/gns3/projects/clone-01/lab.gns3
     project_id:
       description: The project's new id.
       type: str
-      sample: 1b6b4c3e-8a6d-5f1e-9d2a-3c4b5a697887
+      sample: 51a37eaa-9798-5f96-89dd-971851c1a33d
     name:
       description: The project's new name.
       type: str
       sample: Cexam_01
+    revision:
+      description: File revision (9 for GNS3 2.2, 10 for 3.x).
+      type: int
+      sample: 10
     source_project_id:
       description: The project_id of the project this one was copied from.
       type: str
+      sample: 7aab081c-090d-45bf-b3c2-d81f2145175e
+    reset_from:
+      description: The source's project_id as recorded in the project directory (the same as RV(projects[].source_project_id)).
+      type: str
+      sample: 7aab081c-090d-45bf-b3c2-d81f2145175e
     changed:
       description: Whether this project was changed.
       type: bool
+      sample: true
     nodes:
       description: Every node with its new id, consoles and the MAC of each adapter as GNS3 computes it.
       type: list
@@ -191,35 +202,55 @@ projects:
         name:
           description: Node name.
           type: str
+          sample: R1
         node_type:
           description: GNS3 node type (vpcs, qemu, docker, dynamips, iou...).
           type: str
+          sample: qemu
         node_id:
           description: New node id.
           type: str
+          sample: 35f74890-1ef0-56b5-817f-fe01a0447002
         compute_id:
           description: The compute the node runs on (unchanged).
           type: str
+          sample: local
         console_type:
-          description: telnet, vnc, spice, none...
+          description: The node's console type (telnet, vnc, spice, none...).
           type: str
+          sample: telnet
         console:
           description: Console port, null when the node has no console.
           type: int
+          sample: 9997
         aux:
           description: Aux console port, null when the node has none.
           type: int
+          sample: null
         mac_address:
           description: Base MAC of the node, null when the file holds none (VPCS).
           type: str
+          sample: "02:4c:46:00:00:09"
         adapters:
-          description: The MAC address of each adapter (base + adapter number, or the custom adapter's own).
+          description:
+            - The MAC address of each adapter (base + adapter number, or the custom adapter's own); empty for nodes
+              whose MACs are not in the project file (VPCS).
           type: list
           elements: dict
+          sample: [{"adapter_number": 0, "mac_address": "02:4c:46:00:00:09"}, {"adapter_number": 1, "mac_address": "02:4c:46:00:00:0a"}]
+          contains:
+            adapter_number:
+              description: The adapter's number on the node.
+              type: int
+              sample: 0
+            mac_address:
+              description: The adapter's MAC address.
+              type: str
+              sample: "02:4c:46:00:00:09"
     summary:
       description: The project's console ports and adapter MACs folded into ranges, for one-line reports.
       type: dict
-      sample: {"consoles": "9997-10000", "macs": "02:4c:46:00:00:01-02:4c:46:00:00:02"}
+      sample: {"consoles": "9997-10000", "macs": "02:4c:46:00:00:01-02:4c:46:00:00:0a"}
 """
 
 from ansible.module_utils.basic import AnsibleModule
