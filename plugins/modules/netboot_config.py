@@ -32,6 +32,10 @@ description:
     dnsmasq re-reads the hosts file, Kea C(config-reload), dhcpd restart).
 author:
   - labfarm.massclone contributors (!UNKNOWN)
+requirements:
+  - For O(config_test), the daemon of O(backend) on the managed node - C(dnsmasq), C(dhcpd) (ISC DHCP, package
+  -   isc-dhcp-server on Debian) or C(kea-dhcp4) (Kea 2.x) - found in C(PATH), C(/usr/sbin) or C(/sbin); without it
+  -   the test is skipped with a warning.
 extends_documentation_fragment:
   - labfarm.massclone.attributes
 attributes:
@@ -240,12 +244,15 @@ config_test:
       description: The command run (on a candidate file).
       type: list
       elements: str
+      sample: [/usr/sbin/dnsmasq, --test, -C, /etc/dnsmasq.d/.netboot-test-x1y2/labfarm.conf]
     rc:
       description: Its exit code.
       type: int
+      sample: 0
     output:
       description: Its stdout and stderr.
       type: str
+      sample: "dnsmasq: syntax check OK."
 backup_files:
   description: The backup copies made.
   returned: always
