@@ -34,8 +34,8 @@ author:
   - labfarm.massclone contributors (!UNKNOWN)
 requirements:
   - For O(config_test), the daemon of O(backend) on the managed node - C(dnsmasq), C(dhcpd) (ISC DHCP, package
-  -   isc-dhcp-server on Debian) or C(kea-dhcp4) (Kea 2.x) - found in C(PATH), C(/usr/sbin) or C(/sbin); without it
-  -   the test is skipped with a warning.
+    isc-dhcp-server on Debian) or C(kea-dhcp4) (Kea 2.x) - found in C(PATH), C(/usr/sbin) or C(/sbin); without it
+    the test is skipped with a warning.
 extends_documentation_fragment:
   - labfarm.massclone.attributes
 attributes:
