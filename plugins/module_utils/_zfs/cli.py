@@ -5,8 +5,11 @@
 # Private to labfarm.massclone: no API promise; other collections must not import it.
 """The zfs command line, as zfs_clone uses it.
 
-* Every zfs process goes through ``ZfsCli._run_command(argv) -> (rc, stdout, stderr)``:
-  unit tests patch that one method with a scripted fake.
+* Every zfs process goes through ``ZfsCli._run_command(argv) -> (rc, stdout, stderr)``, which
+  hands it to the runner the CLI was given: the module gives ``module_runner(module.run_command)``;
+  without one (tests, benchmarks) ``run_subprocess`` runs it. Unit tests patch ``_run_command``
+  with a scripted fake.
+* zfs runs in the C locale, with its argv passed as is: its messages are matched in English.
 * Only the CLI common to OpenZFS and zfs-fuse is used: no ``zfs list -p``, no ``zfs holds``.
 * ``dataset is busy`` (zfs-fuse says it for freshly mounted datasets) is retried a bounded
   number of times with exponential back-off.
@@ -35,6 +38,38 @@ _NOT_MOUNTED = re.compile(r"not currently mounted", re.IGNORECASE)
 
 Dataset = namedtuple("Dataset", "name origin type mountpoint mounted")
 
+C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
+
+
+def _cannot_run(argv, exc):
+    """What a zfs that cannot be started answers: rc 127, as a shell would."""
+    return 127, "", "cannot run %s: %s" % (argv[0], exc)
+
+
+def run_subprocess(argv):
+    """The runner used without a module: ``argv`` -> (rc, stdout, stderr), in the C locale."""
+    try:
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                              universal_newlines=True, env=dict(os.environ, **C_LOCALE), check=False)
+    except OSError as exc:
+        return _cannot_run(argv, exc)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def module_runner(run_command):
+    """A runner over ``AnsibleModule.run_command``: ``argv`` -> (rc, stdout, stderr), in the C locale.
+
+    Arguments are passed untouched (no ``~`` or ``$VAR`` expansion: a property value stays as written),
+    and a zfs that cannot be started is an answer (rc 127), not a module failure, so that the batch
+    still reports what it did.
+    """
+    def run(argv):
+        try:
+            return run_command(argv, environ_update=C_LOCALE, expand_user_and_vars=False, handle_exceptions=False)
+        except OSError as exc:
+            return _cannot_run(argv, exc)
+    return run
+
 
 class ZfsCommandError(ZfsError):
     """A zfs command that failed (after its retries, if it had any)."""
@@ -59,10 +94,12 @@ class ZfsCommandError(ZfsError):
 
 
 class ZfsCli:
-    """Builds and runs zfs commands. All of them go through ``_run_command``."""
+    """Builds and runs zfs commands. All of them go through ``_run_command``, which calls ``runner``
+    (``argv`` -> (rc, stdout, stderr); ``run_subprocess`` when none is given)."""
 
-    def __init__(self, zfs="zfs", retries=DEFAULT_RETRIES, delay=0.2, max_delay=2.0, sleep=None):
+    def __init__(self, zfs="zfs", retries=DEFAULT_RETRIES, delay=0.2, max_delay=2.0, sleep=None, runner=None):
         self.zfs = zfs
+        self.runner = run_subprocess if runner is None else runner
         self.retries = check_retries(retries)
         self.delay = delay
         self.max_delay = max_delay
@@ -71,13 +108,7 @@ class ZfsCli:
         self.history = []
 
     def _run_command(self, argv):
-        env = dict(os.environ, LC_ALL="C", LANG="C")
-        try:
-            proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                  universal_newlines=True, env=env, check=False)
-        except OSError as exc:
-            return 127, "", "cannot run %s: %s" % (argv[0], exc)
-        return proc.returncode, proc.stdout, proc.stderr
+        return self.runner(argv)
 
     def backoff(self, attempt):
         return min(self.delay * (2 ** attempt), self.max_delay)

@@ -637,3 +637,19 @@ def test_a_snapshot_made_meanwhile_is_reused_and_a_failed_one_changes_nothing():
         run(make_cli(fake), ["tank/c/C1"], source="tank/projects/P", snapshot_name="new", create_snapshot=True)
     assert "creating snapshot tank/projects/P@new failed" in err.value.msg and "Nothing was changed" in err.value.msg
     assert [c[0] for c in fake.mutations()] == ["snapshot"]
+
+
+# --------------------------------------------------------------------------- runners
+
+def test_a_given_runner_runs_every_command():
+    seen = []
+    cli = ZfsCli("/sbin/zfs", runner=lambda argv: seen.append(argv) or (0, "out", ""))
+    assert cli.run(["list", "-H"]) == "out"
+    assert seen == [["/sbin/zfs", "list", "-H"]]
+
+
+def test_the_default_runner_runs_a_real_process_in_the_c_locale(tmp_path):
+    # /usr/bin/env as "zfs": the output is the environment the command got
+    cli = ZfsCli("/usr/bin/env")
+    environment = dict(line.split("=", 1) for line in cli.run([]).splitlines() if "=" in line)
+    assert environment["LC_ALL"] == "C" and environment["LANG"] == "C"

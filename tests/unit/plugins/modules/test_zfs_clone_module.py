@@ -5,7 +5,8 @@
 """The zfs_clone module's own glue: arguments, missing zfs, diff only when asked, error mapping.
 
 The zfs layer is tested in tests/unit/plugins/module_utils/test_zfs.py and, for real, in
-tests/integration/zfs; here ZfsCli._run_command answers from a script.
+tests/integration/zfs; here ZfsCli._run_command answers from a script, or a stand-in zfs executable
+runs through AnsibleModule.run_command.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import sys
 
 import pytest
 
@@ -96,3 +98,52 @@ def test_bad_arguments_fail_cleanly(zfs, run_module, args, words):
     for word in words:
         assert word in result["msg"]
     assert not [c for c in calls if c[0] != "list"]
+
+
+STAND_IN = '''#!{python}
+import json, os, sys
+with open({log!r}, "a") as log:
+    log.write(json.dumps({{"argv": sys.argv[1:], "LC_ALL": os.environ.get("LC_ALL")}}) + "\\n")
+args = sys.argv[1:]
+if args[0] == "list" and "filesystem,volume" in args:
+    sys.stdout.write({listing!r})
+elif args[0] == "list":
+    sys.stdout.write({snap!r} + "\\n")
+'''
+
+
+@pytest.fixture
+def zfs_stand_in(monkeypatch, tmp_path):
+    """A real executable as zfs (a Python script that logs its argv and environment): the module runs it
+    through AnsibleModule.run_command, as on a managed node."""
+    log = tmp_path / "calls.jsonl"
+    script = tmp_path / "zfs"
+    script.write_text(STAND_IN.format(python=sys.executable, log=str(log), listing=LISTING, snap=SNAP))
+    script.chmod(0o755)
+    real = AnsibleModule.get_bin_path  # ansible-core itself looks for `locale`
+    monkeypatch.setattr(AnsibleModule, "get_bin_path",
+                        lambda self, name, *a, **k: str(script) if name == "zfs" else real(self, name, *a, **k))
+    return script, lambda: [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_zfs_runs_through_run_command_with_its_argv_untouched(zfs_stand_in, run_module, monkeypatch):
+    monkeypatch.setenv("LC_ALL", "de_DE.UTF-8")
+    note = "$HOME and ~ stay as written"
+    result = run_module(zfs_clone, {"snapshot": SNAP, "clones": "tank/c/C1", "properties": {"org.labfarm:note": note}})
+    assert not result.get("failed"), result
+    calls = zfs_stand_in[1]()
+    assert [c["argv"] for c in calls][:3] == [
+        ["list", "-H", "-o", "name,origin,type,mountpoint,mounted", "-t", "filesystem,volume", "-r", "tank"],
+        ["list", "-H", "-o", "name", "-t", "snapshot", "-d", "1", "tank/projects/P"],
+        ["clone", "-p", "-o", "org.labfarm:note=" + note, SNAP, "tank/c/C1"],
+    ]
+    # zfs's messages are matched in English
+    assert set(c["LC_ALL"] for c in calls) == {"C"}
+
+
+def test_a_zfs_that_cannot_start_is_named(zfs_stand_in, run_module):
+    script = zfs_stand_in[0]
+    script.write_text("#!/nonexistent/interpreter\n")
+    result = run_module(zfs_clone, {"snapshot": SNAP, "clones": "tank/c/C1"})
+    assert result["failed"]
+    assert "cannot list the datasets under tank" in result["msg"] and "cannot run %s" % script in result["msg"]
