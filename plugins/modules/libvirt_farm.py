@@ -229,42 +229,87 @@ created:
   returned: always
   type: list
   elements: str
+  sample: [lab001, lab002]
 updated:
   description: VMs redefined with O(update).
   returned: always
   type: list
   elements: str
+  sample: []
 differs:
   description: VMs that differ from the template and were left as they are.
   returned: always
   type: list
   elements: str
+  sample: [lab003]
 started:
   description: VMs whose run state was changed.
   returned: always
   type: list
   elements: str
+  sample: [lab001, lab002]
 removed:
   description: VMs removed with O(state=absent).
   returned: always
   type: list
   elements: str
+  sample: []
 placement:
   description: How many VMs of the batch each hypervisor holds after the call.
   returned: always
   type: list
   elements: dict
   sample: [{hypervisor: hv1, vms: 25}, {hypervisor: hv2, vms: 25}]
+  contains:
+    hypervisor:
+      description: The hypervisor's name.
+      type: str
+      sample: hv1
+    vms:
+      description: How many VMs of O(vms) are (or would be) there.
+      type: int
+      sample: 25
 capacity:
   description: The hypervisors' capacity records given to the placement engine.
   returned: when the VMs do not fit
   type: list
   elements: dict
+  sample: [{name: hv1, memory_mb: 63488, vcpus: 16, used_memory_mb: 61440, used_vcpus: 60}]
+  contains:
+    name:
+      description: The hypervisor's name.
+      type: str
+      sample: hv1
+    memory_mb:
+      description: Memory the farm may use there (O(hypervisors[].memory_mb), or the node's minus O(reserve_memory_mb)).
+      type: int
+      sample: 63488
+    vcpus:
+      description: CPUs counted there (O(hypervisors[].vcpus), or the node's).
+      type: int
+      sample: 16
+    used_memory_mb:
+      description: Memory of the running domains outside the batch and of every domain of the batch there.
+      type: int
+      sample: 61440
+    used_vcpus:
+      description: vCPUs of the same domains.
+      type: int
+      sample: 60
+    max_items:
+      description: How many more VMs of the batch it may take, from O(hypervisors[].max_vms); absent without it.
+      type: int
+      sample: 10
+    weight:
+      description: O(hypervisors[].weight); absent without it.
+      type: float
+      sample: 2.0
 rolled_back:
   description: What the rollback removed after a failed creation.
   returned: when a creation failed
   type: list
   elements: str
+  sample: [lab001, lab002]
 """
 
 from ansible.module_utils.basic import AnsibleModule
