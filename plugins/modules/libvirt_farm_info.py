@@ -69,50 +69,64 @@ hypervisors:
     name:
       description: The hypervisor's name.
       type: str
+      sample: hv1
     uri:
       description: Its URI.
       type: str
+      sample: qemu+ssh://root@hv1/system
     memory_mb:
       description: The node's memory in MiB, as libvirt reports it.
       type: int
+      sample: 65536
     cpus:
       description: The node's CPUs.
       type: int
+      sample: 16
     domains:
       description: Domains defined there.
       type: int
+      sample: 12
     active_domains:
       description: Domains running there.
       type: int
+      sample: 10
     used_memory_mb:
       description: Memory of the running domains.
       type: int
+      sample: 20480
     used_vcpus:
       description: vCPUs of the running domains.
       type: int
+      sample: 10
     free_memory_mb:
       description: Memory left for VMs (after O(reserve_memory_mb)).
       type: int
+      sample: 43008
     free_vcpus:
       description: vCPUs left for VMs (after O(cpu_overcommit)).
       type: float
+      sample: 54.0
     max_vms:
       description: How many VMs of the template fit there.
       type: int
+      sample: 54
     domain_types:
       description: The domain types it offers (kvm, qemu, test).
       type: list
       elements: str
+      sample: [kvm, qemu]
     farm_vms:
       description: The VMs of O(vms) defined there.
       type: list
       elements: str
+      sample: [lab001, lab002]
     placement_host:
       description:
         - The host record M(labfarm.massclone.libvirt_farm) gives the placement engine for the VMs of O(vms) that
           are missing, C({name, memory_mb, vcpus, used_memory_mb, used_vcpus}); input for the
           P(labfarm.massclone.placement#filter) filter.
       type: dict
+      sample: {name: hv1, memory_mb: 63488, vcpus: 16, used_memory_mb: 20480, used_vcpus: 10}
 """
 
 from ansible.module_utils.basic import AnsibleModule
