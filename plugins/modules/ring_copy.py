@@ -255,6 +255,23 @@ nodes:
   elements: dict
   sample: [{node: 10.0.0.11:7010, ok: true, error: null,
             items: {disk: {ok: true, digest: 4f1c..., bytes_written: 8589934592, dest: /dev/sda, error: null}}}]
+  contains:
+    node:
+      description: The node, as given in O(nodes).
+      type: str
+      sample: 10.0.0.11:7010
+    ok:
+      description: Whether every item arrived on this node with the source's digest.
+      type: bool
+      sample: true
+    error:
+      description: Why this node failed, or null.
+      type: str
+      sample: null
+    items:
+      description: Per item name, what this node reported (as RV(items) of its own O(mode=receive) task).
+      type: dict
+      sample: {disk: {ok: true, digest: 4f1c..., bytes_written: 8589934592, dest: /dev/sda, error: null}}
 digests:
   description: With O(mode=send), the source's digest of each item (SHA-256 over the chunk checksums).
   returned: mode is send
@@ -264,14 +281,17 @@ seconds:
   description: With O(mode=send), the session's duration.
   returned: mode is send
   type: float
+  sample: 412.7
 bytes:
   description: With O(mode=send), the total size of the items.
   returned: mode is send
   type: int
+  sample: 8589934592
 node:
   description: With O(mode=receive), this node's name.
   returned: mode is receive
   type: str
+  sample: node12
 items:
   description: With O(mode=receive), per item this node writes, its outcome.
   returned: mode is receive
@@ -282,20 +302,24 @@ error:
   description: Why this node failed, or null.
   returned: always
   type: str
+  sample: null
 rejected:
   description: With O(mode=receive), connections refused (wrong key, other session, not a ring frame).
   returned: mode is receive
   type: list
   elements: str
+  sample: ["10.0.0.99:40312 does not know the session key", "10.0.0.98:51022 sent something that is not a ring frame"]
 bypassed:
   description: Downstream nodes this node bypassed, and why.
   returned: always
   type: dict
+  sample: {"10.0.0.12:7010": "unreachable: [Errno 111] Connection refused"}
 log:
   description: The node's event log (connections, bypasses, fetches), the last 200 lines.
   returned: always
   type: list
   elements: str
+  sample: ["1767225600.125 node11: downstream is 10.0.0.12:7010, from position [0, 0]"]
 """
 
 from ansible.module_utils.basic import AnsibleModule
