@@ -24,6 +24,11 @@ description:
     node with its project and GNS3's own message, and still returns the data of every node.
   - Idempotent - a project already opened or nodes already started are left alone and reported as unchanged.
   - Errors name the value at fault and how to fix it. Passwords and tokens never appear in messages.
+requirements:
+  - A GNS3 server 2.2 or 3.x whose controller API (C(/v2) or C(/v3)) the managed node reaches at O(url); nothing but
+    Python's standard library on the managed node.
+  - For the SIGHUP fallback of O(reload), the task runs on the GNS3 host, and O(reload_service) needs systemd
+    (C(systemctl)) there.
 options:
   reload:
     description:
@@ -240,12 +245,15 @@ projects:
     changed:
       description: Whether the project was loaded, opened, closed, or had nodes started or stopped.
       type: bool
+      sample: true
     loaded:
       description: Whether the project was loaded by path in this call.
       type: bool
+      sample: false
     error:
       description: GNS3's message when the project could not be loaded, opened or closed; else null.
       type: str
+      sample: null
     nodes:
       description: The project's nodes, listed when the project is opened.
       type: list
@@ -258,6 +266,7 @@ projects:
         node_id:
           description: Node id.
           type: str
+          sample: 35f74890-1ef0-56b5-817f-fe01a0447002
         node_type:
           description: GNS3 node type.
           type: str
@@ -298,6 +307,7 @@ warnings:
   returned: when there are some
   type: list
   elements: str
+  sample: ["POST /reload failed (HTTP Error 404: Not Found); sent SIGHUP to gns3server instead"]
 """
 
 from ansible.module_utils.basic import AnsibleModule
