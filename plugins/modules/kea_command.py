@@ -22,6 +22,9 @@ description:
   - Needs nothing but Python on the managed host (no socat, no Control Agent).
 author:
   - labfarm.massclone contributors (!UNKNOWN)
+requirements:
+  - A Kea 2.x daemon (C(kea-dhcp4) or C(kea-dhcp6)) on the managed node with a unix C(control-socket) in its
+    configuration; the module itself needs only Python.
 extends_documentation_fragment:
   - labfarm.massclone.attributes
 attributes:
