@@ -107,5 +107,8 @@ options:
     type: int
     default: 0
 requirements:
-  - libvirt-python (on the host that runs the module; for C(qemu:///system) that is the hypervisor)
+  - libvirt-python 9.0 or later on the host that runs the module (for C(qemu:///system) the hypervisor itself; for
+    C(qemu+ssh://) URIs any host that reaches the hypervisors, the controller or an execution environment).
+  - For C(qemu+ssh://) URIs, the OpenSSH client (C(ssh)) on that host, with key access to each hypervisor.
+  - libvirtd on each hypervisor, with C(qemu-img) there for the qcow2 overlays.
 """
