@@ -257,7 +257,7 @@ nodes:
             items: {disk: {ok: true, digest: 4f1c..., bytes_written: 8589934592, dest: /dev/sda, error: null}}}]
   contains:
     node:
-      description: The node, as given in O(nodes).
+      description: The node, as given in O(chain).
       type: str
       sample: 10.0.0.11:7010
     ok:
