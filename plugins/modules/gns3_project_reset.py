@@ -117,11 +117,24 @@ options:
   group:
     description: Group (name or gid) to own every file of the projects. Default keeps ownership.
     type: str
+  lock_timeout:
+    description:
+      - How many seconds to wait for another reset working on the same O(projects_root) (another job, or another
+        server that mounts the same directory) before failing with nothing written. The error names the host and
+        process that hold the lock and since when. V(0) does not wait.
+      - A run that writes holds the lock C(.labfarm-farm.lock) in O(projects_root) from reading the farm to its
+        last write, so two runs never hand out the same port, MAC or id; the second one waits, then plans with
+        what the first one wrote.
+    type: int
+    default: 300
 notes:
   - VPCS MAC addresses are chosen by GNS3 when a node starts and cannot be set from the project file; they are
     reported without a MAC and a warning says so.
   - Run it on the GNS3 server that holds the projects, after the clones exist and before the server loads them
     (then reload it with M(labfarm.massclone.gns3_server)).
+  - The farm lock is a POSIX lock (C(lockf)) on C(.labfarm-farm.lock) in O(projects_root): it serialises every host
+    that mounts the directory over NFS v4 (or v3 with lockd) as well as local runs, and it is released when its
+    holder ends, so the file left in the root is never a stale lock. Check mode neither takes nor creates it.
   - Every directory directly under O(projects_root) that holds a C(.gns3) file is a project of the farm, as GNS3's
     own scan of its projects path sees it; files whose name starts with a dot (such as macOS C(._lab.gns3)) are
     not project files, as for M(labfarm.massclone.gns3_project_info).
@@ -276,6 +289,7 @@ def main():
             snapshots=dict(type="str", choices=["drop", "keep"], default="drop"),
             owner=dict(type="str"),
             group=dict(type="str"),
+            lock_timeout=dict(type="int", default=300),
         ),
         supports_check_mode=True,
     )

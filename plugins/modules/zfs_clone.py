@@ -120,9 +120,16 @@ options:
         with exponential back-off from 0.2 s to 2 s. From 0 to 20.
     type: int
     default: 6
+  lock_timeout:
+    description:
+      - How many seconds to wait for another batch on the same host (see the notes) before failing with no zfs
+        command run. The error names the process that holds the lock and since when. V(0) does not wait.
+    type: int
+    default: 300
 notes:
   - Calls on one host run one at a time (a lock in C(/run/lock)), so that two batches never interleave
-    their clones and rollbacks; zfs-fuse can also hang when two C(zfs clone) run at once.
+    their clones and rollbacks; zfs-fuse can also hang when two C(zfs clone) run at once. A batch waits for
+    the lock at most O(lock_timeout) seconds, so a hung zfs does not block every later job.
   - The zfs-fuse daemon reports C(dataset is busy) for datasets that were just mounted; the module
     unmounts deepest first before it destroys, and retries.
   - A clone's C(mountpoint) is inherited from its parent dataset; the clone's directory must be
@@ -262,12 +269,13 @@ conflicts:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.locks import DEFAULT_TIMEOUT
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
 from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.batch import failure_fields, run
-from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.cli import ZfsCli
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.cli import ZfsCli, module_runner
 from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.errors import ZfsCloneError, ZfsError
 from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.lock import host_lock
-from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.options import DEFAULT_RETRIES
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.options import DEFAULT_RETRIES, check_lock_timeout
 
 
 def main():
@@ -283,6 +291,7 @@ def main():
             state=dict(type="str", default="present", choices=["present", "absent"]),
             rollback=dict(type="bool", default=True),
             retries=dict(type="int", default=DEFAULT_RETRIES),
+            lock_timeout=dict(type="int", default=DEFAULT_TIMEOUT),
         ),
         mutually_exclusive=[("snapshot", "source"), ("snapshot", "snapshot_name")],
         required_one_of=[("snapshot", "source")],
@@ -295,8 +304,8 @@ def main():
         fail_with(module, ZfsError("the zfs command was not found in PATH or the sbin directories on this host; install "
                                    "OpenZFS (zfsutils-linux) or zfs-fuse, or run the task on the host that has the pool"))
     try:
-        cli = ZfsCli(zfs, retries=params["retries"])
-        with host_lock():
+        cli = ZfsCli(zfs, retries=params["retries"], runner=module_runner(module.run_command))
+        with host_lock(check_lock_timeout(params["lock_timeout"])):
             result = run(
                 cli,
                 params["clones"],

@@ -18,7 +18,8 @@ import re
 from collections import namedtuple
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common import mac as _mac
-from ansible_collections.labfarm.massclone.plugins.module_utils._common.numbers import parse_port_range
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.locks import DEFAULT_TIMEOUT, MAX_TIMEOUT
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.numbers import parse_port_range, parse_whole
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import UUID_RE, Gns3ProjectError
 from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.expand import DEFAULT_LIMIT
 from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.names import NamesError, names_from
@@ -90,6 +91,17 @@ def reset_options(console_port_range=DEFAULT_CONSOLE_RANGE, vnc_port_range=DEFAU
         raise Gns3ProjectError("snapshots=%r: use drop or keep" % (snapshots,))
     return ResetOptions(console_range, vnc_range, prefix, used_ports(used_console_ports),
                         used_macs(used_mac_addresses), snapshots)
+
+
+def lock_timeout(value):
+    """lock_timeout in seconds: how long a reset waits for the farm lock another run holds (0: not at all)."""
+    if value is None:
+        return DEFAULT_TIMEOUT
+    try:
+        return parse_whole(value, "lock_timeout", 0, MAX_TIMEOUT, "Give the seconds to wait for another run on the "
+                           "same projects_root, for example 300")
+    except ValueError as exc:
+        raise Gns3ProjectError(str(exc))
 
 
 def check_project_id(value, index):

@@ -4,15 +4,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Private to labfarm.massclone: no API promise; other collections must not import it.
 """One gns3_project_reset call: the owner resolved (project_options.py), the reset planned (plan.py),
-its result, and the plans written (apply.py) unless in check mode or nothing changes."""
+its result, and the plans written (apply.py) unless in check mode or nothing changes. A run that writes
+holds the farm lock of the projects root (farm_lock.py) from the farm scan to its last write."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.apply import apply_reset
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.farm_lock import farm_lock
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.plan import Request, plan_reset, reset_result
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project_options import resolve_owner
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project_options import lock_timeout, resolve_owner
 
 
 def run_reset(params, check_mode=False):
@@ -20,13 +22,21 @@ def run_reset(params, check_mode=False):
     anything is written when an input or a project is refused, and with the result when a write fails."""
     uid = resolve_owner(params["owner"], "owner")
     gid = resolve_owner(params["group"], "group")
+    timeout = lock_timeout(params.get("lock_timeout"))
+    if check_mode:   # reads only: no lock, and no lock file made in the root
+        return _plan(params, uid, gid)[0]
+    with farm_lock(params["projects_root"], timeout):
+        result, plans = _plan(params, uid, gid)
+        if result["changed"]:
+            apply_reset(plans, result, owner_uid=uid, owner_gid=gid)
+    return result
+
+
+def _plan(params, uid, gid):
     requests = [Request(item["path"], item["name"], item["project_id"]) for item in params["projects"]]
     plans, warnings = plan_reset(
         requests, projects_root=params["projects_root"], console_port_range=params["console_port_range"],
         vnc_port_range=params["vnc_port_range"], mac_prefix=params["mac_prefix"],
         used_console_ports=params["used_console_ports"], used_macs=params["used_macs"],
         snapshots=params["snapshots"], owner_uid=uid, owner_gid=gid)
-    result = reset_result(plans, warnings)
-    if result["changed"] and not check_mode:
-        apply_reset(plans, result, owner_uid=uid, owner_gid=gid)
-    return result
+    return reset_result(plans, warnings), plans

@@ -14,6 +14,8 @@ __metaclass__ = type
 import re
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.locks import MAX_TIMEOUT
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.numbers import parse_whole
 from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.names import NamesError, names_from
 from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.errors import ZfsNameError
 from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.names import (
@@ -88,3 +90,12 @@ def check_retries(retries):
     if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES:
         raise ZfsNameError("retries must be a whole number from 0 to %d, got %r" % (MAX_RETRIES, retries))
     return retries
+
+
+def check_lock_timeout(value):
+    """lock_timeout in seconds: how long a batch waits for another batch on the host (0: not at all)."""
+    try:
+        return parse_whole(value, "lock_timeout", 0, MAX_TIMEOUT, "Give the seconds to wait for another zfs_clone "
+                           "batch on the same host, for example 300")
+    except ValueError as exc:
+        raise ZfsNameError(str(exc))

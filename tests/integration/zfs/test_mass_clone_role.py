@@ -85,7 +85,8 @@ def test_two_servers_check_mode_rerun_and_absent(run, tmp_path, two_servers):
     assert gone.returncode == 0, gone.stdout[-5000:]
     for server in two_servers.values():
         assert clones_on(server) == []
-        assert os.listdir(server["root"]) == [SOURCE_ID]
+        # the reset's farm lock file stays (it is never a stale lock: see _common/locks.py)
+        assert sorted(os.listdir(server["root"])) == [".labfarm-farm.lock", SOURCE_ID]
         assert server["pool"].zfs("list", "-H", "-o", "name", "-t", "snapshot", "-r", server["dataset"]).split() == \
             [server["dataset"] + "/" + SOURCE_ID + "@clonesource"]
     assert not os.path.exists(str(tmp_path / "lab-clones.csv"))
@@ -101,3 +102,67 @@ def test_bad_input_fails_before_any_change(run, tmp_path, two_servers):
     long_prefix = playbook(run, tmp_path, two_servers, "-e", "mass_clone_mac_prefix=02:4c:46:00:01")
     assert long_prefix.returncode != 0 and "mass_clone_mac_prefix 02:4c:46:00:01 has 5 octets" in long_prefix.stdout
     assert all(clones_on(server) == [] for server in two_servers.values())
+
+
+# --- runs that share one projects root (issue 12, sections 1 and 1b) ----------------------------------
+
+@pytest.fixture
+def one_root(zfs_lab, tmp_path):
+    """One zfs-fuse pool whose projects dataset holds the sample project (the source, 'lab')."""
+    pool = zfs_lab.create_pool("lfzt%d_%s" % (os.getpid(), uuid.uuid4().hex[:6]), tmp_path / "pool")
+    try:
+        dataset = pool.create(pool.path("gns3/projects"))
+        pool.create(dataset + "/" + SOURCE_ID)
+        root = os.path.join(pool.mountpoint, "gns3", "projects")
+        shutil.copytree(SAMPLE, os.path.join(root, SOURCE_ID), dirs_exist_ok=True)
+        yield {"pool": pool, "dataset": dataset, "root": root}
+    finally:
+        pool.destroy()
+
+
+def one_server_inventory(tmp_path, server, label, **variables):
+    host = {"ansible_connection": "local", "ansible_python_interpreter": os.path.abspath(sys.executable),
+            "mass_clone_projects_root": server["root"], "mass_clone_projects_dataset": server["dataset"]}
+    summary = tmp_path / ("summary-" + label)
+    summary.mkdir(exist_ok=True)
+    group_vars = {"mass_clone_source": "lab", "mass_clone_summary_dir": str(summary)}
+    group_vars.update(variables)
+    inventory = tmp_path / ("inventory-%s.json" % label)
+    inventory.write_text(json.dumps({"gns3_servers": {"hosts": {"gns3-" + label: host}, "vars": group_vars}}))
+    return str(inventory)
+
+
+def farm_values(root):
+    """(console ports, MACs, project names) of every project under root."""
+    ports, macs, names = [], [], []
+    for entry in sorted(os.listdir(root)):
+        path = os.path.join(root, entry, "lab.gns3")
+        if not os.path.isfile(path):
+            continue
+        with open(path) as handle:
+            data = json.load(handle)
+        names.append(data["name"])
+        for node in data["topology"]["nodes"]:
+            if isinstance(node.get("console"), int):
+                ports.append(node["console"])
+            if (node.get("properties") or {}).get("mac_address"):
+                macs.append(node["properties"]["mac_address"])
+    return ports, macs, names
+
+
+def test_two_playbook_runs_released_together_on_one_root_both_succeed(run, ansible_env, tmp_path, one_root):
+    """Two teachers' runs on one projects root at the same moment, with different clone names: both
+    succeed (the second waits for the first's locks), and no port or MAC is held twice."""
+    import subprocess
+    playbook_path = os.path.join(ROOT, "playbooks", "mass_clone.yml")
+    commands = [["ansible-playbook", "-i", one_server_inventory(tmp_path, one_root, label, mass_clone_names=names),
+                 playbook_path] for label, names in (("a", "Cexam_[01-15]"), ("b", "Cteam_[01-15]"))]
+    procs = [subprocess.Popen(command, env=ansible_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for command in commands]
+    outputs = [proc.communicate(timeout=600)[0] for proc in procs]
+    for proc, output in zip(procs, outputs):
+        assert proc.returncode == 0, output[-6000:]
+    ports, macs, names = farm_values(one_root["root"])
+    assert sorted(names) == sorted(["lab"] + ["Cexam_%02d" % i for i in range(1, 16)] + ["Cteam_%02d" % i for i in range(1, 16)])
+    assert len(ports) == len(set(ports)) == 31 * 5
+    assert len(macs) == len(set(macs))

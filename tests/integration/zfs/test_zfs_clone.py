@@ -237,3 +237,37 @@ def test_create_snapshot_from_source_and_snapshot_name(zpool, run_module):
     again = ok(run_module(MODULE, args))
     assert again["changed"] is False and again["snapshot_created"] is False
     assert again["existing"] == result["created"]
+
+
+HOST_LOCK_HOLDER = r"""
+import sys
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.lock import host_lock
+with host_lock(60):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_a_batch_held_up_by_another_waits_at_most_lock_timeout(zpool, run_module, collections_path):
+    """A hung batch (here a process holding the host lock) delays the next one for lock_timeout seconds, then
+    it fails naming the holder, with no zfs command run; once the holder is gone the batch runs."""
+    import socket
+    import subprocess
+    import sys
+    snap = make_source(zpool)
+    before = zpool.datasets()
+    holder = subprocess.Popen([sys.executable, "-c", HOST_LOCK_HOLDER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True, env=dict(os.environ, PYTHONPATH=collections_path))
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = run_module(MODULE, {"snapshot": snap, "clones": zpool.path("clones/C[01-03]"), "lock_timeout": 2})
+        assert result.get("failed") is True
+        assert "another zfs_clone batch is running on this host, and no zfs command was run" in result["msg"]
+        assert "pid %d on host %s (zfs_clone) since 20" % (holder.pid, socket.gethostname()) in result["msg"]
+        assert "lock_timeout=2" in result["msg"]
+        assert zpool.datasets() == before
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
+    done = ok(run_module(MODULE, {"snapshot": snap, "clones": zpool.path("clones/C[01-03]"), "lock_timeout": 2}))
+    assert done["created"] == names(zpool, "clones/C%02d", [1, 2, 3])
