@@ -16,9 +16,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 @pytest.fixture
 def run_job(ansible_env, tmp_path):
-    """run_job(playbook, inventory_yaml, extra_vars, check=False) -> (proc, stats): extra_vars must hold strings only."""
-    def _run_job(playbook, inventory, extra_vars, check=False, diff=False, netns=None, timeout=600):
+    """run_job(playbook, inventory_yaml, extra_vars, check=False, ...) -> (proc, stats): extra_vars must hold strings only."""
+    def _run_job(playbook, inventory, extra_vars, check=False, diff=False, netns=None, timeout=600, artifacts=None):
+        """``artifacts``: what an AWX workflow passes from the previous job's set_stats (structured, not strings)."""
         assert all(isinstance(value, str) for value in extra_vars.values()), "a survey passes strings only"
+        extra_vars = dict(extra_vars, **(artifacts or {}))
         inv = tmp_path / "inventory.yml"
         inv.write_text(inventory)
         extra = tmp_path / "extra_vars.json"

@@ -5,17 +5,22 @@
 vars from a JSON of strings, as AWX passes them): each role normalises its inputs once, the outcome is the
 one the structured inputs give, and the result is in set_stats."""
 
-import json
 import os
+import random
+import shutil
 import signal
+import subprocess
 import sys
+import tempfile
 import time
+import uuid
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from lab import alive, lab_missing  # noqa: E402  pylint: disable=wrong-import-position
+from lab.libvirtd import PrivateLibvirtd, missing  # noqa: E402  pylint: disable=wrong-import-position
 from lab.netns import PXELINUX, NetnsLab, can_use_netns, missing_tools  # noqa: E402  pylint: disable=wrong-import-position
 
 
@@ -119,7 +124,7 @@ def test_netboot_every_input_a_survey_string_check_mode_first(run_job, netns_lab
         proc, stats = run_job("netboot.yml", netboot_inventory(netns_lab), extra)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
         assert netns_lab.dhcp_client("52:54:00:13:00:01") == netns_lab.ip(11)
-        result = stats["netboot_server_result"]
+        result = stats["labfarm_netboot"]
         assert [(h["name"], h["mac"], h["ip"]) for h in result["hosts"]] == [
             ("node1", "52:54:00:13:00:01", netns_lab.ip(11)), ("node2", "52:54:00:13:00:02", netns_lab.ip(12))]
         assert result["servers"][0]["backend"] == "isc" and result["servers"][0]["ok"] is True
@@ -198,12 +203,90 @@ def test_ring_every_input_a_survey_string(run_job, tmp_path):
     proc, stats = run_job("ring_duplicate.yml", inventory, ring_vars(work), check=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert not (work / "sv-r1" / "disk.img").exists()
-    assert stats["disk_ring_result"]["check_mode"] is True and stats["disk_ring_result"]["order"] == ["sv-r1", "sv-r2"]
+    assert stats["labfarm_disk_ring"]["check_mode"] is True and stats["labfarm_disk_ring"]["order"] == ["sv-r1", "sv-r2"]
     proc, stats = run_job("ring_duplicate.yml", inventory, ring_vars(work))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     for node in ("sv-r1", "sv-r2"):
         assert (work / node / "disk.img").read_bytes() == data
-    result = stats["disk_ring_result"]
+    result = stats["labfarm_disk_ring"]
     assert result["session"] == "survey-ring" and sorted(result["ok"]) == ["sv-r1", "sv-r2"] and result["failed"] == []
     assert [n["address"].rsplit(":", 1)[0] for n in result["nodes"]] == ["127.0.0.1"] * 2
     assert "sv-r1" in proc.stdout and "session survey-ring: 2 ok, 0 failed" in proc.stdout
+
+
+@pytest.fixture
+def hypervisor():
+    """A private libvirtd in a network namespace with a bridge (10.97.n.1/24), and a backing file; all gone after."""
+    reason = missing()
+    if reason:
+        lab_missing(reason)
+    suffix = uuid.uuid4().hex[:4]
+    ns, bridge, n = "lfsv%ss" % suffix, "lfsv%sbr" % suffix, random.randint(1, 254)
+    work = tempfile.mkdtemp(prefix="lfsv-")
+    os.chmod(work, 0o755)
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    lv = None
+    try:
+        for argv in (["link", "set", "lo", "up"], ["link", "add", bridge, "type", "bridge"],
+                     ["addr", "add", "10.97.%d.1/24" % n, "dev", bridge], ["link", "set", bridge, "up"]):
+            subprocess.run(["ip", "-n", ns] + argv, check=True)
+        backing = os.path.join(work, "base.qcow2")
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", backing, "64M"], check=True)
+        lv = PrivateLibvirtd(os.path.join(work, "libvirtd"), netns=ns).start()
+        yield {"ns": ns, "bridge": bridge, "n": n, "work": work, "backing": backing, "uri": lv.uri}
+    finally:
+        if lv is not None:
+            lv.stop()
+        stop_pid_files(os.path.join(work, "netboot", "state"))
+        subprocess.run(["ip", "netns", "delete", ns], check=False)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_vm_farm_every_input_a_survey_string_then_its_nodes_reserved_by_the_netboot_job(run_job, hypervisor):
+    """vm_farm with survey strings (memory and vCPUs flat beside a JSON template), check mode first; its
+    set_stats, passed on as an AWX workflow does, gives the netboot job its reservations."""
+    import libvirt  # pylint: disable=import-outside-toplevel
+    lab = hypervisor
+    inventory = "hypervisors:\n  hosts:\n    lv1:\n      ansible_connection: local\n      ansible_python_interpreter: %s\n" % sys.executable
+    extra = {
+        "vm_farm_state": "present", "vm_farm_vms": "lfsv[1-2]", "vm_farm_backing_file": lab["backing"],
+        "vm_farm_template": '{"domain_type": "qemu", "bridge": "%s"}' % lab["bridge"],
+        "vm_farm_memory_mb": "48", "vm_farm_vcpus": "1", "vm_farm_uri": lab["uri"],
+        "vm_farm_pool_dir": os.path.join(lab["work"], "pool"), "vm_farm_cpu_overcommit": "16",
+        "vm_farm_reserve_memory_mb": "0", "vm_farm_update": "false", "vm_farm_start_rate": "0",
+        "vm_farm_concurrency": "2", "vm_farm_mac_prefix": "52:54:00:97", "vm_farm_first_ip": "10.97.%d.101" % lab["n"],
+        "vm_farm_distribution": "round_robin", "vm_farm_hypervisors": "lv1", "vm_farm_dhcp_subnets": "",
+        "vm_farm_dhcp_interfaces": "",
+    }
+    proc, stats = run_job("vm_farm.yml", inventory, extra, check=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    conn = libvirt.open(lab["uri"])
+    try:
+        assert conn.listDefinedDomains() == []
+        proc, stats = run_job("vm_farm.yml", inventory, extra)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+        assert sorted(conn.listDefinedDomains()) == ["lfsv1", "lfsv2"]
+        assert conn.lookupByName("lfsv1").maxMemory() == 48 * 1024
+    finally:
+        conn.close()
+    farm = stats["labfarm_vm_farm"]
+    assert [vm["name"] for vm in farm["vms"]] == ["lfsv1", "lfsv2"] and farm["ok"] == ["lv1"] and farm["failed"] == []
+    nodes = stats["labfarm_nodes"]
+    assert [(node["name"], node["ip"]) for node in nodes] == [("lfsv1", "10.97.%d.101" % lab["n"]), ("lfsv2", "10.97.%d.102" % lab["n"])]
+    assert "lfsv2" in proc.stdout and nodes[1]["mac"] in proc.stdout      # the table in the job output
+
+    nb = os.path.join(lab["work"], "netboot")
+    netboot_inventory_text = "netboot_servers:\n  hosts:\n    localhost:\n      ansible_connection: local\n" \
+        "      ansible_python_interpreter: %s\n" % sys.executable
+    netboot_extra = {
+        "netboot_server_install": "false", "netboot_server_netns": lab["ns"], "netboot_server_interfaces": lab["bridge"],
+        "netboot_server_dir": nb + "/etc", "netboot_server_state_dir": nb + "/state", "netboot_server_tftp_root": nb + "/tftp",
+        "netboot_server_network": "10.97.%d.0/24" % lab["n"], "netboot_server_gateway": "10.97.%d.1" % lab["n"],
+        "netboot_server_hosts_from_job": "true",
+    }
+    proc, netboot_stats = run_job("netboot.yml", netboot_inventory_text, netboot_extra, artifacts={"labfarm_nodes": nodes})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    with open(os.path.join(nb, "etc", "dnsmasq.conf.hosts")) as handle:
+        reservations = handle.read()
+    assert all(node["mac"] in reservations and node["ip"] in reservations for node in nodes), reservations
+    assert [host["name"] for host in netboot_stats["labfarm_netboot"]["hosts"]] == ["lfsv1", "lfsv2"]
