@@ -41,7 +41,29 @@ options:
       - GNS3 3.x - an access token to use instead of O(username) and O(password).
     type: str
   validate_certs:
-    description: Verify the server's TLS certificate (V(https://) URLs). V(false) for a self-signed certificate.
+    description:
+      - Verify the server's TLS certificate (V(https://) URLs) against the system's CAs, or O(ca_path).
+      - V(false) accepts any certificate; prefer O(ca_path) for a server with a certificate of its own CA.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file of the CA certificates to verify the server's certificate against, instead of the system's.
+      - Read on the host the task runs on.
+    type: path
+  client_cert:
+    description:
+      - A PEM file with the client certificate to show a server (or a reverse proxy in front of it) that asks for one.
+      - It may hold the private key too; else give O(client_key).
+    type: path
+  client_key:
+    description: A PEM file with the private key of O(client_cert), without a passphrase.
+    type: path
+  use_proxy:
+    description:
+      - Reach the server through the proxy that the environment of the task names (C(http_proxy), C(https_proxy)),
+        except for the hosts in C(no_proxy).
+      - V(false) always connects directly.
     type: bool
     default: true
   timeout:
@@ -49,5 +71,6 @@ options:
     type: int
     default: 30
 notes:
-  - The GNS3 server is reached directly, never through a proxy (proxy variables are ignored).
+  - HTTP goes through ansible-core's C(ansible.module_utils.urls) - proxies, TLS and redirects behave as in
+    M(ansible.builtin.uri). C(~/.netrc) is not read.
 """

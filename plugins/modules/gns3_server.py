@@ -161,6 +161,19 @@ EXAMPLES = r"""
       - /opt/gns3/projects/Cexam_01/Cexam_01.gns3
     state: present
 
+- name: Reach a GNS3 server behind an HTTPS reverse proxy that asks for a client certificate, never through a proxy
+  labfarm.massclone.gns3_server:
+    url: https://gns3.lab.example.org
+    username: admin
+    password: "{{ gns3_admin_password }}"
+    ca_path: /etc/labfarm/lab-ca.pem
+    client_cert: /etc/labfarm/ansible.pem
+    client_key: /etc/labfarm/ansible.key
+    use_proxy: false
+    projects: "{{ exam_projects }}"
+    state: opened
+  delegate_to: localhost
+
 - name: Reload through SIGHUP when the API reload is not available (runs on the GNS3 host)
   labfarm.massclone.gns3_server:
     url: http://127.0.0.1:3080

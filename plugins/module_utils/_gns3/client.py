@@ -11,8 +11,13 @@
 * Every failure becomes one ``GNS3Error`` carrying the method, the URL (never credentials),
   the HTTP status and GNS3's own message:
   no traceback reaches the user, no secret a message (``scrub``, ``redact_url``).
+* HTTP goes through ansible-core's ``ansible.module_utils.urls.Request`` (as ``open_url``): TLS with
+  ``validate_certs``, ``ca_path``, ``client_cert``/``client_key``, proxies from the environment
+  (``https_proxy``, ``no_proxy``) unless ``use_proxy`` is false, redirects as urllib follows them.
+  ``~/.netrc`` is never read: the credentials are the ones given.
 
-Standard library only (urllib), Python 3.8 and later.
+Works with ansible-core 2.16 and later (a ``Request`` that takes a TLS context gets one built
+once; older ones build it per request).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,10 +33,24 @@ import ssl
 
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlsplit, urlunsplit
-from urllib.request import HTTPSHandler, ProxyHandler, Request, build_opener
+from urllib.request import getproxies, proxy_bypass
+
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+from ansible.module_utils.urls import Request, make_context
+
+try:
+    from inspect import signature
+    _REQUEST_TAKES_CONTEXT = "context" in signature(Request.__init__).parameters
+except (ImportError, TypeError, ValueError):
+    _REQUEST_TAKES_CONTEXT = False
 
 API_VERSIONS = ("auto", "v2", "v3")
+HTTP_AGENT = "labfarm.massclone-gns3"
 _REDACTED = "********"
+# TLS alerts of a server that wants a client certificate it trusts
+# ("tlsv13 alert certificate required", or only "TLSV13_ALERT_CERTIFICATE_REQUIRED")
+_CLIENT_CERT_ALERT = re.compile(r"alert[ _](certificate[ _]required|unknown[ _]ca|bad[ _]certificate|certificate[ _]unknown)",
+                                re.IGNORECASE)
 
 
 class GNS3Error(Exception):
@@ -85,6 +104,14 @@ def redact_url(url):
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def _proxy_for(scheme, netloc):
+    """The proxy (without credentials) the environment gives for ``scheme://netloc``, or None."""
+    proxy = getproxies().get(scheme)
+    if not proxy or proxy_bypass(netloc):
+        return None
+    return redact_url(proxy)
+
+
 def _server_message(raw):
     """GNS3's "message" from an error body (2.2: {"message", "status"}; 3.x: {"message"})."""
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else (raw or "")
@@ -105,12 +132,14 @@ def _server_message(raw):
 class GNS3Client:
     """A GNS3 controller API client for 2.2 (/v2) and 3.x (/v3).
 
-    ``transport(request, timeout)`` may be injected (tests); the default honours
-    ``validate_certs`` and ignores proxy variables (a lab controller is not reached by proxy).
+    ``transport(method, url, data=None, headers=None, timeout=None)`` -> a response (``.status``,
+    ``.read()``, ``.close()``), raising ``urllib.error.HTTPError`` for HTTP errors, may be injected
+    (tests); the default is ansible-core's ``Request.open`` with the TLS and proxy options given.
     """
 
     def __init__(self, url, api_version="auto", username=None, password=None, token=None,
-                 validate_certs=True, timeout=30, transport=None):
+                 validate_certs=True, timeout=30, ca_path=None, client_cert=None, client_key=None,
+                 use_proxy=True, transport=None):
         if api_version not in API_VERSIONS:
             raise GNS3Error("api_version must be one of %s, got %r" % (", ".join(API_VERSIONS), api_version))
         self._secrets = [s for s in (password, token) if s]
@@ -147,16 +176,29 @@ class GNS3Client:
         self.server_version = None
         self.server_info = {}
         self.connected = False
+        self.proxy = _proxy_for(parts.scheme, netloc) if use_proxy else None
         if transport is None:
-            handlers = [ProxyHandler({})]
-            if parts.scheme == "https" and not validate_certs:
-                context = ssl.create_default_context()
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-                handlers.append(HTTPSHandler(context=context))
-            opener = build_opener(*handlers)
-            transport = opener.open
+            transport = self._request(validate_certs, ca_path, client_cert, client_key, use_proxy).open
         self._transport = transport
+
+    @staticmethod
+    def _request(validate_certs, ca_path, client_cert, client_key, use_proxy):
+        """ansible-core's Request with these settings; unreadable TLS files are refused here, before any call."""
+        try:
+            context = make_context(cafile=ca_path, validate_certs=validate_certs, client_cert=client_cert,
+                                   client_key=client_key)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            given = ", ".join("%s %s" % (name, value) for name, value in
+                              (("ca_path", ca_path), ("client_cert", client_cert), ("client_key", client_key)) if value)
+            raise GNS3Error("cannot use the TLS files given (%s): %s" % (given, exc),
+                            hint="give PEM files readable on the host the task runs on; client_key must be the key "
+                                 "of client_cert, without a passphrase")
+        settings = dict(use_proxy=use_proxy, validate_certs=validate_certs, ca_path=ca_path,
+                        client_cert=client_cert, client_key=client_key, http_agent=HTTP_AGENT,
+                        follow_redirects="urllib2", use_netrc=False)
+        if _REQUEST_TAKES_CONTEXT:
+            settings["context"] = context  # built once, not for every request
+        return Request(**settings)
 
     # -- plumbing --------------------------------------------------------------
     def url_for(self, path, api=None):
@@ -192,11 +234,9 @@ class GNS3Client:
             header = self._auth_header(api)
             if header:
                 headers["Authorization"] = header
-        request = Request(url, data=data, headers=headers)
-        request.get_method = lambda: method
         timeout = self.timeout if timeout is None else timeout
         try:
-            response = self._transport(request, timeout=timeout)
+            response = self._transport(method, url, data=data, headers=headers, timeout=timeout)
             try:
                 status = getattr(response, "status", None) or response.getcode()
                 raw = response.read()
@@ -209,20 +249,40 @@ class GNS3Client:
             except Exception:  # pylint: disable=broad-except
                 raw = b""
             return status, raw
-        except (URLError, socket.timeout, OSError, ValueError, HTTPException) as exc:
-            reason = getattr(exc, "reason", exc)
-            if isinstance(reason, (socket.timeout,)) or "timed out" in str(reason):
-                raise self._error("GNS3 at %s did not answer %s %s within %s s" % (self.base_url, method, url, timeout),
-                                  method=method, url=url,
-                                  hint="check that the server is not overloaded, or raise timeout")
-            if isinstance(reason, ssl.SSLError) or "CERTIFICATE" in str(reason).upper():
-                raise self._error("TLS error talking to GNS3 at %s: %s" % (self.base_url, reason),
-                                  method=method, url=url,
-                                  hint="set validate_certs: false for a self-signed certificate, or fix url")
-            raise self._error("cannot reach GNS3 at %s (%s %s): %s" % (self.base_url, method, url, reason),
-                              method=method, url=url,
-                              hint="check url (scheme, host, port) and that gns3server is running there")
+        except (URLError, socket.timeout, OSError, ValueError, HTTPException, UrlsConnectionError) as exc:
+            raise self._transport_error(exc, method, url, timeout)
         return status, raw
+
+    def _transport_error(self, exc, method, url, timeout):
+        """The GNS3Error of a call that got no answer: timeout, TLS, proxy, refused, DNS."""
+        reason = getattr(exc, "reason", exc)
+        text = "%s" % (reason,)
+        via = " through the proxy %s" % self.proxy if self.proxy else ""
+        if isinstance(reason, socket.timeout) or "timed out" in text:
+            return self._error("GNS3 at %s did not answer %s %s%s within %s s" % (self.base_url, method, url, via, timeout),
+                               method=method, url=url,
+                               hint="check that the server is not overloaded, or raise timeout")
+        if isinstance(reason, ssl.SSLError) or "CERTIFICATE" in text.upper():
+            if _CLIENT_CERT_ALERT.search(text):
+                hint = "the server asks for a client certificate it trusts: give client_cert and client_key"
+            elif "mismatch" in text.lower():
+                hint = "the certificate is not for this host: use in url the name it was issued for"
+            elif isinstance(reason, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
+                hint = ("give the CA that signed the server's certificate as ca_path, or set validate_certs: false "
+                        "(self-signed certificate), or fix url")
+            else:
+                # TLS 1.3 servers often just close when the client certificate is missing or unknown
+                hint = ("if the server asks for a client certificate, give client_cert and client_key; "
+                        "else check that url's port speaks https")
+            return self._error("TLS error talking to GNS3 at %s%s: %s" % (self.base_url, via, text),
+                               method=method, url=url, hint=hint)
+        if self.proxy:
+            return self._error("cannot reach GNS3 at %s%s (%s %s): %s" % (self.base_url, via, method, url, text),
+                               method=method, url=url,
+                               hint="check the proxy, add the GNS3 host to no_proxy, or set use_proxy: false")
+        return self._error("cannot reach GNS3 at %s (%s %s): %s" % (self.base_url, method, url, text),
+                           method=method, url=url,
+                           hint="check url (scheme, host, port) and that gns3server is running there")
 
     def request(self, method, path, body=None, ok=(200, 201, 204), timeout=None):
         """Decoded JSON (or None) of a call that must succeed; GNS3Error otherwise."""

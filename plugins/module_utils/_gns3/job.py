@@ -25,6 +25,7 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.client imp
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.options import (
     DEFAULT_SKIP_NODE_TYPES,
     check_options,
+    client_settings,
     is_project_path,
 )
 
@@ -369,10 +370,7 @@ def run_server_job(params, check_mode=False, hup=None, client=None):
     job = None
     try:
         if client is None:
-            client = GNS3Client(params["url"], api_version=params.get("api_version", "auto"),
-                                username=params.get("username"), password=params.get("password"),
-                                token=params.get("token"), validate_certs=params.get("validate_certs", True),
-                                timeout=params.get("timeout", 30))
+            client = GNS3Client(params["url"], **client_settings(params))
         job = ServerJob(client, params, check_mode=check_mode, hup=hup)
         result, failure = job.run()
     except GNS3Error as exc:

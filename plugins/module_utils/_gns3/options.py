@@ -29,8 +29,21 @@ def connection_argument_spec():
         password=dict(type="str", no_log=True),
         token=dict(type="str", no_log=True),
         validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+        client_cert=dict(type="path"),
+        client_key=dict(type="path"),
+        use_proxy=dict(type="bool", default=True),
         timeout=dict(type="int", default=30),
     )
+
+
+def client_settings(params):
+    """The keyword arguments of GNS3Client (after its url) from the module's connection options."""
+    return dict(api_version=params.get("api_version") or "auto", username=params.get("username"),
+                password=params.get("password"), token=params.get("token"),
+                validate_certs=params.get("validate_certs", True), timeout=params.get("timeout", 30),
+                ca_path=params.get("ca_path"), client_cert=params.get("client_cert"),
+                client_key=params.get("client_key"), use_proxy=params.get("use_proxy", True))
 
 
 def is_project_path(spec):

@@ -6,11 +6,22 @@
 Tests that take the ``gns3`` fixture run once per version; pytest groups them by version, so
 one server runs at a time. After each test the server's log must hold no ERROR line but those
 the test declared with ``gns3.expect_errors(regex, ...)``.
+
+For the connection options (TLS, proxies): ``pki`` (a CA, a server certificate for 127.0.0.1, a
+client certificate, and a CA that signed none of them, made with openssl), ``tls_front`` (a real TLS
+endpoint that hands each connection to the GNS3 server: HTTPS in front of it, as a reverse proxy
+would) and ``recording_proxy`` (a real HTTP forward proxy, CONNECT included, that records what it
+was asked).
 """
 
 import os
+import socket
+import ssl
+import subprocess
 import sys
+import threading
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -68,3 +79,153 @@ def conn(gns3):
 def unique():
     """A short unique suffix for project names (the servers live for the whole session)."""
     return uuid.uuid4().hex[:6]
+
+
+# -- TLS and proxies in front of the real servers -----------------------------------------------
+
+def _openssl(*args, cwd):
+    subprocess.run(("openssl",) + args, cwd=str(cwd), check=True, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """PEM files: ca.pem (the CA), server.pem/server.key (127.0.0.1, localhost), client.pem/client.key,
+    other-ca.pem (a CA that signed nothing here). Returns {name: path}."""
+    where = tmp_path_factory.mktemp("pki")
+    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    for ca in ("ca", "other-ca"):
+        _openssl("req", "-x509", *ec, "-keyout", ca + ".key", "-out", ca + ".pem", "-days", "2", "-subj", "/CN=labfarm test " + ca,
+                 "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=where)
+    leaves = {"server": "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+              "client": "extendedKeyUsage=clientAuth\n"}
+    for name, extensions in leaves.items():
+        (where / (name + ".ext")).write_text("basicConstraints=CA:FALSE\nauthorityKeyIdentifier=keyid\n" + extensions)
+        _openssl("req", *ec, "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=labfarm test " + name, cwd=where)
+        _openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                 "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext", cwd=where)
+    return dict((f.name, str(f)) for f in where.iterdir())
+
+
+def _pipe(source, sink, then):
+    try:
+        while True:
+            data = source.recv(65536)
+            if not data:
+                break
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        then()
+
+
+def _splice(client, upstream):
+    """Copy both ways until the upstream side closes (HTTP/1.1 with Connection: close)."""
+    def close_all():
+        for sock in (client, upstream):
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def upstream_write_done():
+        try:
+            upstream.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+    threading.Thread(target=_pipe, args=(client, upstream, upstream_write_done), daemon=True).start()
+    _pipe(upstream, client, close_all)
+
+
+class _Listener:
+    """Accepts on 127.0.0.1:<port> in a daemon thread; each connection gets ``handle(sock)`` in its own."""
+
+    def __init__(self, handle):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.handle = handle
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return  # closed
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn):
+        try:
+            self.handle(conn)
+        except (OSError, ValueError):
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def tls_front(pki):
+    """tls_front(upstream_url, client_ca=None) -> an https:// URL whose TLS endpoint (server.pem) hands
+    each connection to upstream_url; with client_ca it asks for a client certificate signed by that CA."""
+    listeners = []
+
+    def start(upstream_url, client_ca=None):
+        upstream = urlsplit(upstream_url)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(pki["server.pem"], pki["server.key"])
+        if client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(client_ca)
+
+        def handle(conn):
+            tls = context.wrap_socket(conn, server_side=True)
+            _splice(tls, socket.create_connection((upstream.hostname, upstream.port)))
+        listener = _Listener(handle)
+        listeners.append(listener)
+        return "https://127.0.0.1:%d" % listener.port
+    yield start
+    for listener in listeners:
+        listener.close()
+
+
+class RecordingProxy(_Listener):
+    """An HTTP forward proxy: absolute-URI requests (plain HTTP) and CONNECT (HTTPS). ``.requests``
+    holds the request lines it was sent; ``.url`` is what http_proxy/https_proxy take."""
+
+    def __init__(self):
+        self.requests = []
+        super(RecordingProxy, self).__init__(self._proxy)
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def _proxy(self, conn):
+        head = b""
+        while b"\r\n\r\n" not in head:
+            data = conn.recv(65536)
+            if not data:
+                conn.close()
+                return
+            head += data
+        line, rest = head.split(b"\r\n", 1)
+        method, target, version = line.decode("latin-1").split(" ")
+        self.requests.append("%s %s" % (method, target))
+        if method == "CONNECT":
+            host, port = target.rsplit(":", 1)
+            upstream = socket.create_connection((host, int(port)))
+            conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            _splice(conn, upstream)
+            return
+        parts = urlsplit(target)
+        upstream = socket.create_connection((parts.hostname, parts.port or 80))
+        path = parts.path + ("?" + parts.query if parts.query else "")
+        upstream.sendall(("%s %s %s\r\n" % (method, path or "/", version)).encode("latin-1") + rest)
+        _splice(conn, upstream)
+
+
+@pytest.fixture
+def recording_proxy():
+    proxy = RecordingProxy()
+    yield proxy
+    proxy.close()

@@ -252,3 +252,74 @@ def test_bad_options_fail_before_any_call(run_module, args, message):
     full = dict({"url": "http://127.0.0.1:9"}, **args)
     result = run_module(MODULE, full)
     assert result["failed"] and message in result["msg"], result["msg"]
+
+
+# -- connection options: TLS (ca_path, client certificates), proxies, no ~/.netrc --------------------
+# The server speaks plain HTTP; tls_front (conftest.py) puts a real TLS endpoint in front of it.
+
+def test_https_checked_against_ca_path(gns3, conn, run_tasks, tls_front, pki):
+    url = tls_front(gns3.url)
+    trusted, unknown, other_ca, unchecked = run_tasks(MODULE, [
+        dict(conn, url=url, ca_path=pki["ca.pem"]),
+        dict(conn, url=url),                               # the system's CAs do not know this one
+        dict(conn, url=url, ca_path=pki["other-ca.pem"]),
+        dict(conn, url=url, validate_certs=False),
+    ])
+    assert not trusted.get("failed"), trusted
+    assert trusted["server"] == {"version": gns3.server_version, "api": gns3.api_version, "url": url}
+    for refused in (unknown, other_ca):
+        assert refused["failed"]
+        assert "TLS error talking to GNS3 at %s" % url in refused["msg"], refused["msg"]
+        assert "CERTIFICATE_VERIFY_FAILED" in refused["msg"] and "ca_path" in refused["msg"]
+    assert not unchecked.get("failed"), unchecked
+
+
+def test_client_certificate(gns3, conn, run_tasks, tls_front, pki):
+    url = tls_front(gns3.url, client_ca=pki["ca.pem"])
+    base = dict(conn, url=url, ca_path=pki["ca.pem"])
+    shown, none, unreadable = run_tasks(MODULE, [
+        dict(base, client_cert=pki["client.pem"], client_key=pki["client.key"]),
+        base,
+        dict(base, client_cert=pki["client.pem"], client_key="/nonexistent/client.key"),
+    ])
+    assert not shown.get("failed"), shown
+    assert shown["server"]["version"] == gns3.server_version
+    assert none["failed"] and "client_cert" in none["msg"], none["msg"]
+    assert unreadable["failed"]
+    assert "cannot use the TLS files given" in unreadable["msg"] and "/nonexistent/client.key" in unreadable["msg"]
+
+
+def test_proxy_from_the_environment(gns3, conn, run_tasks, recording_proxy):
+    version = "GET %s/%s/version" % (gns3.url, gns3.api_version)
+    env = {"http_proxy": recording_proxy.url}
+    through, direct = run_tasks(MODULE, [conn, dict(conn, use_proxy=False)], extra_env=env)
+    assert not through.get("failed") and not direct.get("failed"), (through, direct)
+    assert recording_proxy.requests.count(version) == 1, recording_proxy.requests
+
+    bypassed = run_tasks(MODULE, [conn], extra_env=dict(env, no_proxy="127.0.0.1"))[0]
+    assert not bypassed.get("failed"), bypassed
+    assert recording_proxy.requests.count(version) == 1, recording_proxy.requests
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = "http://127.0.0.1:%d" % sock.getsockname()[1]
+    down = run_tasks(MODULE, [dict(conn, timeout=5)], extra_env={"http_proxy": closed})[0]
+    assert down["failed"] and "through the proxy %s" % closed in down["msg"] and "use_proxy: false" in down["msg"]
+
+
+def test_https_through_a_proxy(gns3, conn, run_tasks, tls_front, recording_proxy, pki):
+    url = tls_front(gns3.url)
+    result = run_tasks(MODULE, [dict(conn, url=url, ca_path=pki["ca.pem"])],
+                       extra_env={"https_proxy": recording_proxy.url})[0]
+    assert not result.get("failed"), result
+    assert "CONNECT %s" % url.split("://")[1] in recording_proxy.requests
+
+
+def test_netrc_is_not_read(gns3, conn, run_tasks, tmp_path):
+    # ansible-core's open_url would put a ~/.netrc login in place of the GNS3 credentials
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login intruder password Netrc-Secret-42\n")
+    netrc.chmod(0o600)
+    result = run_tasks(MODULE, [conn], extra_env={"NETRC": str(netrc)})[0]
+    assert not result.get("failed"), result
+    assert "Netrc-Secret-42" not in json.dumps(result)

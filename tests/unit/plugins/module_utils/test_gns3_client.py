@@ -10,6 +10,7 @@ and the URL forms.
 
 import io
 import json
+import ssl
 from urllib.error import HTTPError, URLError
 
 import pytest
@@ -26,6 +27,14 @@ SECRET = "S3cret-Passw0rd"
 
 # -- fakes ----------------------------------------------------------------------
 
+@pytest.fixture(autouse=True)
+def no_proxy_variables(monkeypatch):
+    """The messages depend on the proxy the environment names: these tests set their own."""
+    for name in ("http_proxy", "https_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
 class _Response(io.BytesIO):
     def __init__(self, status, body):
         super(_Response, self).__init__(body)
@@ -36,24 +45,23 @@ class _Response(io.BytesIO):
 
 
 class FakeHTTP:
-    """transport(request, timeout) as urllib would, answering from a table {(method, path): (status, body)}."""
+    """transport(method, url, data, headers, timeout) as ansible-core's Request.open, answering from a
+    table {(method, path): (status, body)}."""
 
     def __init__(self, routes):
         self.routes = routes
         self.requests = []
 
-    def __call__(self, request, timeout=None):
-        path = request.full_url.split("://", 1)[1].split("/", 1)[1]
-        path = "/" + path
-        method = request.get_method()
-        self.requests.append((method, path, dict(request.header_items()), request.data))
+    def __call__(self, method, url, data=None, headers=None, timeout=None):
+        path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+        self.requests.append((method, path, dict(headers or {}), data))
         answer = self.routes.get((method, path), (404, {"message": "Not Found"}))
         if isinstance(answer, Exception):
             raise answer
         status, body = answer
         raw = json.dumps(body).encode() if not isinstance(body, bytes) else body
         if status >= 400:
-            raise HTTPError(request.full_url, status, "error", {}, io.BytesIO(raw))
+            raise HTTPError(url, status, "error", {}, io.BytesIO(raw))
         return _Response(status, raw)
 
 
@@ -206,6 +214,52 @@ def test_redact_and_scrub():
     assert scrub("a %s b" % SECRET, [SECRET, None]) == "a ******** b"
 
 
-def test_validate_certs_false_builds_an_opener():
+def test_validate_certs_false_builds_a_client():
     client = GNS3Client("https://gns3.test:3443", validate_certs=False)
     assert client.base_url == "https://gns3.test:3443"
+
+
+# -- TLS and proxy settings (the real TLS endpoint, client certificates and proxies: tests/integration/gns3) --
+
+def test_tls_files_that_cannot_be_read_are_refused_before_any_call(tmp_path):
+    with pytest.raises(GNS3Error) as err:
+        GNS3Client("https://gns3.test:3443", ca_path=str(tmp_path / "missing-ca.pem"))
+    assert "cannot use the TLS files given (ca_path %s)" % (tmp_path / "missing-ca.pem") in str(err.value)
+    garbage = tmp_path / "client.pem"
+    garbage.write_text("not a certificate\n")
+    with pytest.raises(GNS3Error, match="client_cert .*client.pem.*PEM files"):
+        GNS3Client("https://gns3.test:3443", client_cert=str(garbage))
+
+
+@pytest.mark.parametrize("reason, hint", [
+    (ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate"),
+     "give the CA that signed the server's certificate as ca_path"),
+    (ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+                                     "IP address mismatch, certificate is not valid for '10.0.0.1'"),
+     "use in url the name it was issued for"),
+    (ssl.SSLError(1, "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required"),
+     "the server asks for a client certificate it trusts: give client_cert and client_key"),
+    (ssl.SSLEOFError(8, "EOF occurred in violation of protocol"),
+     "if the server asks for a client certificate, give client_cert and client_key"),
+])
+def test_tls_errors_say_which_option_helps(reason, hint):
+    http = FakeHTTP({("GET", "/v3/version"): URLError(reason)})
+    with pytest.raises(GNS3Error) as err:
+        GNS3Client("https://gns3.test:3443", transport=http, use_proxy=False).connect()
+    assert str(err.value).startswith("TLS error talking to GNS3 at https://gns3.test:3443: ") and hint in str(err.value)
+
+
+def test_the_proxy_in_use_is_named_without_its_password(monkeypatch):
+    monkeypatch.setenv("https_proxy", "http://squid:%s@proxy.test:3128" % SECRET)
+    monkeypatch.setenv("no_proxy", "lab.local")
+    http = FakeHTTP({("GET", "/v3/version"): URLError(OSError("Tunnel connection failed: 403 Forbidden"))})
+    client = GNS3Client("https://gns3.test:3443", transport=http)
+    assert client.proxy == "http://proxy.test:3128"
+    with pytest.raises(GNS3Error) as err:
+        client.connect()
+    text = str(err.value)
+    assert "cannot reach GNS3 at https://gns3.test:3443 through the proxy http://proxy.test:3128" in text
+    assert "Tunnel connection failed" in text and "use_proxy: false" in text and SECRET not in text
+    assert GNS3Client("https://gns3.lab.local", transport=http).proxy is None       # no_proxy
+    assert GNS3Client("https://gns3.test", transport=http, use_proxy=False).proxy is None
+    assert GNS3Client("http://gns3.test", transport=http).proxy is None             # no http_proxy

@@ -41,6 +41,14 @@ def test_the_connection_options_and_their_defaults_reach_the_job(monkeypatch, ru
     params = seen["params"]
     assert (params["api_version"], params["validate_certs"], params["timeout"]) == ("auto", True, 30)
     assert "cloud" in params["skip_node_types"] and params["rate"] == 2.0
+    assert (params["use_proxy"], params["ca_path"], params["client_cert"], params["client_key"]) == (True, None, None, None)
+
+
+def test_tls_files_are_paths_and_a_missing_one_is_named(tmp_path, monkeypatch, run_module):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    result = run_module(gns3_server, {"url": "https://gns3.test:3443", "ca_path": "~/lab-ca.pem", "use_proxy": False})
+    assert result["failed"] is True and result["changed"] is False
+    assert "cannot use the TLS files given (ca_path %s/lab-ca.pem)" % tmp_path in result["msg"]
 
 
 def test_warnings_are_warned_and_the_diff_only_comes_with_diff(monkeypatch, run_module, warning_texts):
