@@ -54,20 +54,17 @@ def stop_pid_files(directory):
 
 
 def netboot_inventory(lab, structured=False):
-    nodes = "\n".join("    node%d: {mac: '52:54:00:13:00:%02x', ip: %s}" % (i, i, lab.ip(10 + i)) for i in (1, 2))
+    """The server (localhost) and a group of nodes with mac/ip host variables; ``structured`` gives the hosts and
+    subnets as a playbook user would (lists of mappings in the inventory) instead."""
+    nodes = "".join("    node%d: {mac: '52:54:00:13:00:%02x', ip: %s}\n" % (i, i, lab.ip(10 + i)) for i in (1, 2))
     text = "netboot_servers:\n  hosts:\n    localhost:\n      ansible_connection: local\n" \
-           "      ansible_python_interpreter: %s\nnodes:\n  hosts:\n%s\n" % (sys.executable, nodes)
+           "      ansible_python_interpreter: %s\nnodes:\n  hosts:\n%s" % (sys.executable, nodes)
     if structured:
-        text += ("  vars:\n    netboot_server_subnets: [{network: '%s', gateway: '%s', dynamic_range: '%s-%s'}]\n"
-                 "    netboot_server_hosts: [{name: node1, mac: '52:54:00:13:00:01', ip: '%s'}, "
-                 "{name: node2, mac: '52:54:00:13:00:02', ip: '%s'}]\n"
-                 % (lab.network, lab.server_ip, lab.ip(200), lab.ip(220), lab.ip(11), lab.ip(12)))
-        text = text.replace("netboot_servers:\n  hosts:", "all:\n  vars:\n    netboot_server_subnets: [{network: '%s', "
-                            "gateway: '%s', dynamic_range: '%s-%s'}]\n    netboot_server_hosts: [{name: node1, mac: "
-                            "'52:54:00:13:00:01', ip: '%s'}, {name: node2, mac: '52:54:00:13:00:02', ip: '%s'}]\n"
-                            "netboot_servers:\n  hosts:" % (lab.network, lab.server_ip, lab.ip(200), lab.ip(220),
-                                                             lab.ip(11), lab.ip(12)), 1)
-        text = text[:text.index("  vars:\n    netboot_server_subnets", text.index("nodes:"))]
+        text += "all:\n  vars:\n" \
+                "    netboot_server_subnets: [{network: '%s', gateway: '%s', dynamic_range: '%s-%s'}]\n" \
+                "    netboot_server_hosts: [{name: node1, mac: '52:54:00:13:00:01', ip: '%s'},\n" \
+                "                           {name: node2, mac: '52:54:00:13:00:02', ip: '%s'}]\n" % (
+                    lab.network, lab.server_ip, lab.ip(200), lab.ip(220), lab.ip(11), lab.ip(12))
     return text
 
 
