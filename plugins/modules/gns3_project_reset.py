@@ -127,6 +127,14 @@ options:
         what the first one wrote.
     type: int
     default: 300
+  plan_from:
+    description:
+      - In check mode, a path of O(projects) that does not exist yet is planned as the copy of this project (its
+        directory or C(.gns3) file) that it will be, for example the ZFS clone of the source that
+        M(labfarm.massclone.zfs_clone) is about to make. The whole batch (names, ids, ports, MACs) is then decided,
+        and an exhausted range or a bad project under O(projects_root) refused, before any copy is made.
+      - Ignored outside check mode, where every path must exist.
+    type: path
 notes:
   - VPCS MAC addresses are chosen by GNS3 when a node starts and cannot be set from the project file; they are
     reported without a MAC and a warning says so.
@@ -290,6 +298,7 @@ def main():
             owner=dict(type="str"),
             group=dict(type="str"),
             lock_timeout=dict(type="int", default=300),
+            plan_from=dict(type="path"),
         ),
         supports_check_mode=True,
     )

@@ -100,6 +100,23 @@ def load_target(path):
     return project
 
 
+def load_planned_copy(path, source):
+    """A project that does not exist yet: what load_target(path) will read once `path` is a byte copy of the
+    project `source` (a ZFS clone of its dataset), so a reset can be planned before the copy is made."""
+    project = load_target(source)
+    path = os.path.abspath(path)
+    if path.endswith(".gns3"):
+        directory, name = os.path.dirname(path), os.path.basename(path)
+    else:
+        directory, name = path, os.path.basename(project.topology_file)
+    project.directory = directory
+    project.topology_file = os.path.join(directory, name)
+    project.real_directory = os.path.realpath(directory)
+    project.real_file = os.path.join(project.real_directory, name)
+    project.marker_here = False   # a copy of a project we reset is a new target (load_target's rule)
+    return project
+
+
 def ownership_changes(directory, uid, gid):
     """Every path under `directory` (itself included) whose owner or group differs from uid/gid (None: any)."""
     changes = []

@@ -33,7 +33,8 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._common.mac impo
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.threads import parallel_map
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.allocators import (
     DYNAMIPS_ID_RANGE, IOU_APPLICATION_ID_RANGE, IdAllocator, MacAllocator, PortAllocator, derive_id, derive_project_id)
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.disk import IO_WORKERS, load_target, ownership_changes
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.disk import (
+    IO_WORKERS, load_planned_copy, load_target, ownership_changes)
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.farm import read_farm
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import (
     DYNAMIPS_MAC_BLOCK, MARKER_FORMAT, Gns3ProjectError, Project, adapter_count, describe_project, node_application_id,
@@ -76,12 +77,14 @@ class Plan:
 
 def plan_reset(requests, projects_root=None, console_port_range=DEFAULT_CONSOLE_RANGE,
                vnc_port_range=DEFAULT_VNC_RANGE, mac_prefix=DEFAULT_MAC_PREFIX, used_console_ports=(),
-               used_macs=(), snapshots="drop", owner_uid=None, owner_gid=None):
+               used_macs=(), snapshots="drop", owner_uid=None, owner_gid=None, plan_from=None):
     """Check every input and project, then decide every new value. Returns (plans, warnings).
-    Raises Gns3ProjectError before anything is written."""
+    Raises Gns3ProjectError before anything is written. With `plan_from` (a project), a request whose
+    path does not exist yet is planned as the copy of that project it will be (disk.load_planned_copy):
+    the whole batch is decided before its copies are made."""
     options = reset_options(console_port_range, vnc_port_range, mac_prefix, used_console_ports, used_macs, snapshots)
     check_names(requests)
-    plans = plan_batch(requests, parallel_map(load_target, [request.path for request in requests], IO_WORKERS))
+    plans = plan_batch(requests, parallel_map(_loader(plan_from), [request.path for request in requests], IO_WORKERS))
     allocators = farm_reservations(plans, projects_root, options)
     kept = keep_pass(plans, options, allocators)
     chosen = fresh_pass(plans, options, allocators, kept)
@@ -97,6 +100,15 @@ def plan_reset(requests, projects_root=None, console_port_range=DEFAULT_CONSOLE_
 # ---------------------------------------------------------------------------------------------
 # The batch
 # ---------------------------------------------------------------------------------------------
+
+def _loader(plan_from):
+    if not plan_from:
+        return load_target
+
+    def load(path):
+        return load_target(path) if os.path.exists(path) else load_planned_copy(path, plan_from)
+    return load
+
 
 def check_names(requests):
     for index, request in enumerate(requests):

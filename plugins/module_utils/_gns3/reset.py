@@ -24,7 +24,7 @@ def run_reset(params, check_mode=False):
     gid = resolve_owner(params["group"], "group")
     timeout = lock_timeout(params.get("lock_timeout"))
     if check_mode:   # reads only: no lock, and no lock file made in the root
-        return _plan(params, uid, gid)[0]
+        return _plan(params, uid, gid, params.get("plan_from"))[0]
     with farm_lock(params["projects_root"], timeout):
         result, plans = _plan(params, uid, gid)
         if result["changed"]:
@@ -32,11 +32,11 @@ def run_reset(params, check_mode=False):
     return result
 
 
-def _plan(params, uid, gid):
+def _plan(params, uid, gid, plan_from=None):
     requests = [Request(item["path"], item["name"], item["project_id"]) for item in params["projects"]]
     plans, warnings = plan_reset(
         requests, projects_root=params["projects_root"], console_port_range=params["console_port_range"],
         vnc_port_range=params["vnc_port_range"], mac_prefix=params["mac_prefix"],
         used_console_ports=params["used_console_ports"], used_macs=params["used_macs"],
-        snapshots=params["snapshots"], owner_uid=uid, owner_gid=gid)
+        snapshots=params["snapshots"], owner_uid=uid, owner_gid=gid, plan_from=plan_from)
     return reset_result(plans, warnings), plans

@@ -166,3 +166,116 @@ def test_two_playbook_runs_released_together_on_one_root_both_succeed(run, ansib
     assert sorted(names) == sorted(["lab"] + ["Cexam_%02d" % i for i in range(1, 16)] + ["Cteam_%02d" % i for i in range(1, 16)])
     assert len(ports) == len(set(ports)) == 31 * 5
     assert len(macs) == len(set(macs))
+
+
+def farm_state(server):
+    """What "the farm as it was" means: every dataset and snapshot of the pool with its origin, and every
+    file under the projects root with its content."""
+    datasets = server["pool"].zfs("list", "-H", "-t", "all", "-o", "name,origin", "-r", server["pool"].name)
+    found = {}
+    for base, dirs, names in os.walk(server["root"]):
+        for name in dirs:
+            found[os.path.relpath(os.path.join(base, name), server["root"]) + "/"] = None
+        for name in names:
+            with open(os.path.join(base, name), "rb") as handle:
+                found[os.path.relpath(os.path.join(base, name), server["root"])] = handle.read()
+    return sorted(datasets.splitlines()), found
+
+
+def run_one(run, tmp_path, server, names, *extra, **variables):
+    inventory = one_server_inventory(tmp_path, server, "x", mass_clone_names=names, **variables)
+    return run("ansible-playbook", "-i", inventory, os.path.join(ROOT, "playbooks", "mass_clone.yml"), *extra)
+
+
+@pytest.fixture
+def three_clones(run, tmp_path, one_root):
+    """one_root after a first run made Cexam_01 to Cexam_03 (their 15 consoles are 9986-10000)."""
+    first = run_one(run, tmp_path, one_root, "Cexam_[01-03]")
+    assert first.returncode == 0, first.stdout[-5000:]
+    return one_root
+
+
+def assert_nothing_left(result, before, server):
+    assert result.returncode != 0
+    assert farm_state(server) == before
+    assert "nothing this run made was left" in result.stdout, result.stdout[-5000:]
+
+
+def test_an_exhausted_console_range_leaves_the_farm_as_it_was(run, tmp_path, three_clones):
+    before = farm_state(three_clones)
+    result = run_one(run, tmp_path, three_clones, "Cexam_[04-23]", "-e", "mass_clone_console_port_range=9990-10000")
+    assert_nothing_left(result, before, three_clones)
+    assert "console_port_range 9990-10000 is exhausted" in result.stdout
+    # and every later run still works: absent removes the first three, only the source stays
+    gone = run_one(run, tmp_path, three_clones, "Cexam_[01-23]", "-e", "mass_clone_state=absent")
+    assert gone.returncode == 0, gone.stdout[-5000:]
+    assert sorted(os.listdir(three_clones["root"])) == [".labfarm-farm.lock", SOURCE_ID]
+
+
+def test_a_corrupt_project_under_the_root_leaves_the_farm_as_it_was(run, tmp_path, three_clones):
+    os.mkdir(os.path.join(three_clones["root"], "broken"))
+    with open(os.path.join(three_clones["root"], "broken", "broken.gns3"), "w") as handle:
+        handle.write('{"type": "topology", "revision": 9, ')
+    before = farm_state(three_clones)
+    result = run_one(run, tmp_path, three_clones, "Cexam_[04-08]")
+    assert_nothing_left(result, before, three_clones)
+    assert "broken.gns3 is not valid JSON" in result.stdout
+
+
+def test_a_clone_that_cannot_be_made_leaves_the_farm_as_it_was(run, tmp_path, three_clones):
+    from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.allocators import derive_project_id
+    # Cexam_06's mountpoint holds a file: zfs could make its dataset but not mount it. The plan sees it first.
+    blocked = os.path.join(three_clones["root"], derive_project_id(SOURCE_ID, "Cexam_06"))
+    os.mkdir(blocked)
+    with open(os.path.join(blocked, "left-by-someone"), "w") as handle:
+        handle.write("x\n")
+    before = farm_state(three_clones)
+    result = run_one(run, tmp_path, three_clones, "Cexam_[04-08]")
+    assert_nothing_left(result, before, three_clones)
+    assert "%s holds no .gns3 file" % blocked in result.stdout
+    os.remove(os.path.join(blocked, "left-by-someone"))
+    os.rmdir(blocked)
+
+    # Cexam_07's dataset exists, is no clone and is not mounted (the plan cannot see it): zfs_clone refuses it
+    other = three_clones["pool"].create(three_clones["dataset"] + "/" + derive_project_id(SOURCE_ID, "Cexam_07"))
+    three_clones["pool"].zfs("set", "mountpoint=none", other)
+    before = farm_state(three_clones)
+    result = run_one(run, tmp_path, three_clones, "Cexam_[04-08]")
+    assert_nothing_left(result, before, three_clones)
+    assert "%s (exists and is not a clone)" % other in result.stdout
+
+
+def test_a_reset_failing_after_the_clones_were_made_destroys_them(run, tmp_path, three_clones, collections_path):
+    """The farm lock is held by someone else: the plan passes, zfs_clone makes the datasets, and the reset gives
+    up after lock_timeout; the datasets this run made are destroyed and the error names them."""
+    import subprocess
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys\n"
+        "from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.farm_lock import farm_lock\n"
+        "with farm_lock(sys.argv[1], 5):\n"
+        "    print('held', flush=True)\n"
+        "    sys.stdin.read()\n"), three_clones["root"]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONPATH=collections_path))
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        before = farm_state(three_clones)
+        result = run_one(run, tmp_path, three_clones, "Cexam_[04-05]", "-e", "mass_clone_lock_timeout=2")
+        assert_nothing_left(result, before, three_clones)
+        assert "pid %d on host" % holder.pid in result.stdout
+        assert "destroyed the datasets it made: %s/" % three_clones["dataset"] in result.stdout
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
+
+
+def test_another_runs_clone_not_reset_yet_does_not_hide_the_source(run, tmp_path, one_root):
+    """Between its zfs_clone and its reset, another run's clones are byte copies of the source (same name and
+    project_id), in directories named after their own ids: the source is still found, in the directory named
+    after its id."""
+    copy = os.path.join(one_root["root"], str(uuid.uuid4()))
+    shutil.copytree(os.path.join(one_root["root"], SOURCE_ID), copy)
+    result = run_one(run, tmp_path, one_root, "Cexam_[01-02]")
+    assert result.returncode == 0, result.stdout[-5000:]
+    ports, macs, names = farm_values(one_root["root"])
+    assert sorted(names) == ["Cexam_01", "Cexam_02", "lab", "lab"]
+    shutil.rmtree(copy)

@@ -120,3 +120,33 @@ def test_reset_write_failure_carries_the_result(root, run_module, monkeypatch):
     assert "No space left on device" in result["msg"] and "Projects finished: %s" % (root / "clone1") in result["msg"]
     assert [p["name"] for p in result["projects"]] == ["Cexam_01", "Cexam_02"]
     assert "diff" not in result
+
+
+# --- issue 12: the batch decided before its copies exist, and the farm lock's option ------------------
+
+def test_plan_from_decides_clones_that_do_not_exist_yet_as_their_copies_will_be(tmp_path, run_module):
+    projects = tmp_path / "projects"
+    shutil.copytree(os.path.join(FIXTURES, "projects", "lab_v3.0.6"), str(projects / "src"))
+    planned = run_module(gns3_project_reset, reset_args(projects, plan_from=str(projects / "src"), _ansible_check_mode=True))
+    assert planned["changed"] is True and not planned.get("failed"), planned.get("msg")
+    assert sorted(os.listdir(str(projects))) == ["src"]   # check mode: nothing made, not even the lock file
+    for name in ("clone1", "clone2"):
+        shutil.copytree(str(projects / "src"), str(projects / name))
+    done = run_module(gns3_project_reset, reset_args(projects, plan_from=str(projects / "src")))
+    assert done["changed"] is True
+    assert [(p["path"], p["project_id"], p["name"], p["nodes"]) for p in planned["projects"]] == \
+        [(p["path"], p["project_id"], p["name"], p["nodes"]) for p in done["projects"]]
+
+
+def test_plan_from_is_only_for_check_mode(tmp_path, run_module):
+    projects = tmp_path / "projects"
+    shutil.copytree(os.path.join(FIXTURES, "projects", "lab_v3.0.6"), str(projects / "src"))
+    result = run_module(gns3_project_reset, reset_args(projects, plan_from=str(projects / "src")))
+    assert result["failed"] is True and "project path %s does not exist" % (projects / "clone1") in result["msg"]
+    assert sorted(os.listdir(str(projects))) == [".labfarm-farm.lock", "src"]
+
+
+def test_a_bad_lock_timeout_is_refused_before_anything_is_read(root, run_module):
+    result = run_module(gns3_project_reset, reset_args(root, lock_timeout=-1))
+    assert result["failed"] is True and "lock_timeout must be a whole number from 0 to 86400" in result["msg"]
+    assert not os.path.exists(str(root / ".labfarm-farm.lock"))
