@@ -14,7 +14,7 @@ export ANSIBLE_HOME := $(ROOT)/.ansible
 WORK := $(ROOT)/.work
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 
-.PHONY: all setup demo demo-clean demo-placement test unit integration molecule sanity lint build benchmark clean
+.PHONY: all setup demo demo-clean demo-placement test unit integration molecule sanity lint build release benchmark clean
 
 all: test
 
@@ -35,7 +35,7 @@ demo-placement: setup
 	    -e labfarm_demo_dir=$(WORK)/demo-placement
 	@cat $(WORK)/demo-placement/placement.txt
 
-test: setup unit integration molecule sanity lint build
+test: setup unit integration molecule sanity lint build release
 	@echo "make test: all passed"
 
 # Every plugin, for ansible-doc: under the oldest ansible-core claimed (unit) and from the built tarball (build).
@@ -100,6 +100,13 @@ build: setup
 	    ANSIBLE_COLLECTIONS_PATH=$(WORK)/build/collections ansible-doc -t role labfarm.massclone.$$role >/dev/null; \
 	    echo "ansible-doc -t role labfarm.massclone.$$role: ok"; done
 	@echo "build: labfarm-massclone-$(VERSION).tar.gz installs and its docs render"
+
+# The release as Galaxy and ansible-builder take it, without a container engine: the plugins' and roles' docs as
+# the docsite renders them, then (tests/release) `ansible-builder create` and the image's requirements computed
+# from the collection installed from the tarball, and galaxy-importer on that tarball.
+release: build
+	antsibull-docs lint-collection-docs --plugin-docs .
+	python -m pytest -q -p no:cacheprovider tests/release
 
 benchmark: setup
 	python benchmarks/noderange.py
