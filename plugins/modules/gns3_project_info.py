@@ -176,7 +176,9 @@ unreadable:
     error:
       description: Why it could not be read, and what to do.
       type: str
-      sample: "/opt/gns3/projects/broken/broken.gns3 is not valid JSON (Expecting value: line 1 column 1 (char 0)): restore it from a snapshot or a backup (GNS3 keeps <name>.gns3.backup)"
+      sample: >-
+        /opt/gns3/projects/broken/broken.gns3 is not valid JSON (Expecting value: line 1 column 1 (char 0)): restore it
+        from a snapshot or a backup (GNS3 keeps <name>.gns3.backup)
 used_console_ports:
   description: Every console and aux port used by any project under the root, sorted.
   returned: always
