@@ -14,11 +14,7 @@ __metaclass__ = type
 import json
 import posixpath
 import re
-
-try:
-    from collections.abc import Mapping
-except ImportError:  # Python 2
-    from collections import Mapping  # pylint: disable=deprecated-class
+from collections.abc import Mapping
 
 from ansible.module_utils.parsing.convert_bool import BOOLEANS, boolean
 

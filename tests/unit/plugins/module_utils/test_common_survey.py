@@ -108,3 +108,25 @@ def test_nodes_of_hosts():
                                      {"name": "n2", "mac": "52:54:00:00:00:02", "ip": "10.0.0.2", "boot": "ring"}]
     with pytest.raises(ValueError, match="mapping of host variables"):
         nodes_of_hosts(["n1"])
+
+
+def test_hostvars_are_mappings_not_dicts():
+    """Ansible's hostvars[host] is a Mapping, not a dict: both kinds of input take it."""
+    from collections.abc import Mapping  # pylint: disable=import-outside-toplevel
+
+    class HostVars(Mapping):
+        def __init__(self, data):
+            self.data = data
+
+        def __getitem__(self, key):
+            return self.data[key]
+
+        def __iter__(self):
+            return iter(self.data)
+
+        def __len__(self):
+            return len(self.data)
+
+    assert nodes_of_hosts([HostVars({"inventory_hostname": "n1", "mac": "m", "ansible_host": "i"})]) == [
+        {"name": "n1", "mac": "m", "ip": "i"}]
+    assert normalise(HostVars({"flag": "no"}), {"flag": "bool"}) == ({"flag": False}, [])
