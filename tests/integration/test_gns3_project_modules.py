@@ -38,9 +38,12 @@ def batch(root, count=4):
 
 
 def files(root):
+    """Every file under root with its content, but the farm lock (made by the first run that writes, and kept)."""
     out = {}
     for base, _dirs, names in os.walk(str(root)):
         for name in names:
+            if name == ".labfarm-farm.lock":
+                continue
             with open(os.path.join(base, name), "rb") as handle:
                 out[os.path.relpath(os.path.join(base, name), str(root))] = handle.read()
     return out
