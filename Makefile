@@ -43,7 +43,8 @@ PLUGINS := inventory:noderange filter:noderange filter:nodefold filter:placement
     module:zfs_clone module:gns3_project_reset module:gns3_project_info module:gns3_server \
     module:netboot_config module:kea_command module:ring_copy module:ring_progress module:libvirt_farm module:libvirt_farm_info \
     filter:disk_ring_plan filter:disk_ring_preflight_errors filter:disk_ring_result \
-    filter:mass_clone_clones filter:mass_clone_server_mac_prefix filter:vm_farm_assignment filter:vm_farm_list
+    filter:mass_clone_clones filter:mass_clone_server_mac_prefix filter:vm_farm_assignment filter:vm_farm_list \
+    filter:survey_inputs filter:nodes_of_hosts
 ROLES := mass_clone netboot_server disk_ring vm_farm
 
 # The unit tests, then again with the oldest ansible-core that meta/runtime.yml claims (.venv-oldest),
