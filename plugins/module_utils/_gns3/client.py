@@ -190,6 +190,8 @@ class GNS3Client:
         except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
             given = ", ".join("%s %s" % (name, value) for name, value in
                               (("ca_path", ca_path), ("client_cert", client_cert), ("client_key", client_key)) if value)
+            if not given:
+                raise GNS3Error("cannot set up TLS for GNS3: %s" % (exc,))
             raise GNS3Error("cannot use the TLS files given (%s): %s" % (given, exc),
                             hint="give PEM files readable on the host the task runs on; client_key must be the key "
                                  "of client_cert, without a passphrase")

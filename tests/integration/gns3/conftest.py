@@ -15,6 +15,7 @@ was asked).
 """
 
 import os
+import select
 import socket
 import ssl
 import subprocess
@@ -106,35 +107,29 @@ def pki(tmp_path_factory):
     return dict((f.name, str(f)) for f in where.iterdir())
 
 
-def _pipe(source, sink, then):
+def _splice(client, upstream):
+    """Copy both ways, in this one thread (an SSL socket must not be read and written from two), until
+    either side closes: with HTTP/1.1 and Connection: close, the server once it has answered."""
     try:
         while True:
-            data = source.recv(65536)
-            if not data:
-                break
-            sink.sendall(data)
+            ready = [s for s in (client, upstream) if isinstance(s, ssl.SSLSocket) and s.pending()]
+            if not ready:
+                ready = select.select([client, upstream], [], [], 60)[0]
+                if not ready:
+                    return
+            for source in ready:
+                data = source.recv(65536)
+                if not data:
+                    return
+                (upstream if source is client else client).sendall(data)
     except OSError:
         pass
     finally:
-        then()
-
-
-def _splice(client, upstream):
-    """Copy both ways until the upstream side closes (HTTP/1.1 with Connection: close)."""
-    def close_all():
         for sock in (client, upstream):
             try:
                 sock.close()
             except OSError:
                 pass
-
-    def upstream_write_done():
-        try:
-            upstream.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-    threading.Thread(target=_pipe, args=(client, upstream, upstream_write_done), daemon=True).start()
-    _pipe(upstream, client, close_all)
 
 
 class _Listener:

@@ -10,7 +10,9 @@ refuses to start: the failure path). Timing assertions are lower bounds only.
 
 import json
 import socket
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
@@ -323,3 +325,28 @@ def test_netrc_is_not_read(gns3, conn, run_tasks, tmp_path):
     result = run_tasks(MODULE, [conn], extra_env={"NETRC": str(netrc)})[0]
     assert not result.get("failed"), result
     assert "Netrc-Secret-42" not in json.dumps(result)
+
+
+def test_redirects_are_followed(gns3, conn, run_tasks):
+    """A server moved behind another address answers 301 with its new one: GETs follow (as urllib does)."""
+    class Moved(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(301)
+            self.send_header("Location", gns3.url + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+    server = HTTPServer(("127.0.0.1", 0), Moved)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        args = dict(conn, url="http://127.0.0.1:%d" % server.server_port)
+        if gns3.major >= 3:
+            args = {"url": args["url"], "token": gns3.token}   # a login POST is not redirected
+        result = run_tasks(MODULE, [args])[0]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not result.get("failed"), result
+    assert result["server"]["version"] == gns3.server_version
