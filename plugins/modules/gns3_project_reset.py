@@ -126,6 +126,7 @@ options:
         last write, so two runs never hand out the same port, MAC or id; the second one waits, then plans with
         what the first one wrote.
     type: int
+    version_added: 0.2.0
     default: 300
   plan_from:
     description:
@@ -135,12 +136,13 @@ options:
         and an exhausted range or a bad project under O(projects_root) refused, before any copy is made.
       - Ignored outside check mode, where every path must exist.
     type: path
+    version_added: 0.2.0
 notes:
   - VPCS MAC addresses are chosen by GNS3 when a node starts and cannot be set from the project file; they are
     reported without a MAC and a warning says so.
   - Run it on the GNS3 server that holds the projects, after the clones exist and before the server loads them
     (then reload it with M(labfarm.massclone.gns3_server)).
-  - The farm lock is a POSIX lock (C(lockf)) on C(.labfarm-farm.lock) in O(projects_root): it serialises every host
+  - The farm lock is a POSIX lock (C(lockf)) on C(.labfarm-farm.lock) in O(projects_root). It serialises every host
     that mounts the directory over NFS v4 (or v3 with lockd) as well as local runs, and it is released when its
     holder ends, so the file left in the root is never a stale lock. Check mode neither takes nor creates it.
   - Every directory directly under O(projects_root) that holds a C(.gns3) file is a project of the farm, as GNS3's

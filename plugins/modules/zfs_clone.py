@@ -125,6 +125,7 @@ options:
       - How many seconds to wait for another batch on the same host (see the notes) before failing with no zfs
         command run. The error names the process that holds the lock and since when. V(0) does not wait.
     type: int
+    version_added: 0.2.0
     default: 300
 notes:
   - Calls on one host run one at a time (a lock in C(/run/lock)), so that two batches never interleave
