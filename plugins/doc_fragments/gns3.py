@@ -51,14 +51,17 @@ options:
       - A PEM file of the CA certificates to verify the server's certificate against, instead of the system's.
       - Read on the host the task runs on.
     type: path
+    version_added: 0.2.0
   client_cert:
     description:
       - A PEM file with the client certificate to show a server (or a reverse proxy in front of it) that asks for one.
       - It may hold the private key too; else give O(client_key).
     type: path
+    version_added: 0.2.0
   client_key:
     description: A PEM file with the private key of O(client_cert), without a passphrase.
     type: path
+    version_added: 0.2.0
   use_proxy:
     description:
       - Reach the server through the proxy that the environment of the task names (C(http_proxy), C(https_proxy)),
@@ -66,6 +69,7 @@ options:
       - V(false) always connects directly.
     type: bool
     default: true
+    version_added: 0.2.0
   timeout:
     description: Seconds to wait for the answer to one HTTP request.
     type: int
