@@ -52,7 +52,7 @@ def start(demo, projects_root):
     with open(state_path(demo), "w") as handle:
         json.dump({"pid": gns3.pid, "url": gns3.url, "version": gns3.server_version,
                    "starttime": _starttime(gns3.pid), "config": gns3.config_path}, handle)
-    print("demo: GNS3 %s serves %s on %s (PID %d)" % (gns3.server_version, projects_root, gns3.url, gns3.pid))
+    print("demo: GNS3 %s serves %s on %s (PID %s)" % (gns3.server_version, projects_root, gns3.url, gns3.pid))
     gns3.process = None   # the server outlives this script: demo_gns3.py stop ends it
 
 

@@ -146,7 +146,7 @@ class _Listener:
     def _serve(self):
         while True:
             try:
-                conn, _ = self.sock.accept()
+                conn, dummy = self.sock.accept()
             except OSError:
                 return  # closed
             threading.Thread(target=self._one, args=(conn,), daemon=True).start()
