@@ -38,7 +38,7 @@ def two_servers(zfs_lab, tmp_path):
             pool.destroy()
 
 
-def playbook(run, tmp_path, servers, *extra, names="Cexam_[01-07]"):
+def playbook(run, tmp_path, servers, *extra, names="Cexam_[01-07]", stats=None):
     hosts = {}
     for name, server in servers.items():
         hosts[name] = {"ansible_connection": "local", "ansible_python_interpreter": os.path.abspath(sys.executable),
@@ -46,7 +46,12 @@ def playbook(run, tmp_path, servers, *extra, names="Cexam_[01-07]"):
     inventory = tmp_path / "inventory.json"
     inventory.write_text(json.dumps({"gns3_servers": {"hosts": hosts, "vars": {
         "mass_clone_names": names, "mass_clone_source": "lab", "mass_clone_summary_dir": str(tmp_path)}}}))
-    return run("ansible-playbook", "-i", str(inventory), os.path.join(ROOT, "playbooks", "mass_clone.yml"), *extra)
+    # ``stats``: a file that receives the run's set_stats data (what AWX keeps as the job's artifacts)
+    recorder = [] if stats is None else [
+        "env", "ANSIBLE_CALLBACK_PLUGINS=" + os.path.join(ROOT, "tests", "integration", "survey", "callback_plugins"),
+        "ANSIBLE_CALLBACKS_ENABLED=record_stats", "LABFARM_STATS_FILE=" + str(stats)]
+    return run(*(recorder + ["ansible-playbook", "-i", str(inventory), os.path.join(ROOT, "playbooks", "mass_clone.yml")]
+                 + list(extra)))
 
 
 def clones_on(server):
@@ -63,8 +68,14 @@ def test_two_servers_check_mode_rerun_and_absent(run, tmp_path, two_servers):
     assert check.returncode == 0, check.stdout[-5000:]
     assert all(clones_on(server) == [] for server in two_servers.values())
 
-    first = playbook(run, tmp_path, two_servers)
+    first = playbook(run, tmp_path, two_servers, stats=tmp_path / "stats.json")
     assert first.returncode == 0, first.stdout[-5000:]
+    # the clone set as job data, for the next job of an AWX workflow
+    published = json.loads((tmp_path / "stats.json").read_text())["labfarm_mass_clone"]
+    assert published["state"] == "present" and published["source"] == "lab"
+    assert sorted(c["name"] for c in published["clones"]) == ["Cexam_%02d" % i for i in range(1, 8)]
+    assert sorted(set(c["server"] for c in published["clones"])) == ["gns3-a", "gns3-b"]
+    assert all(c["project_id"] and c["nodes"] and c["path"] for c in published["clones"])
     a, b = (clones_on(two_servers[name]) for name in ("gns3-a", "gns3-b"))
     assert (len(a), len(b)) == (4, 3)   # even: the remainder to the first server
     with open(str(tmp_path / "lab-clones.csv")) as handle:
@@ -81,8 +92,11 @@ def test_two_servers_check_mode_rerun_and_absent(run, tmp_path, two_servers):
     again = playbook(run, tmp_path, two_servers)
     assert again.returncode == 0 and changed(again.stdout) == 0, again.stdout[-5000:]
 
-    gone = playbook(run, tmp_path, two_servers, "-e", "mass_clone_state=absent")
+    gone = playbook(run, tmp_path, two_servers, "-e", "mass_clone_state=absent", stats=tmp_path / "stats.json")
     assert gone.returncode == 0, gone.stdout[-5000:]
+    published = json.loads((tmp_path / "stats.json").read_text())["labfarm_mass_clone"]
+    assert published["state"] == "absent" and published["clones"] == []
+    assert sorted(published["removed"]) == ["Cexam_%02d" % i for i in range(1, 8)]
     for server in two_servers.values():
         assert clones_on(server) == []
         # the reset's farm lock file stays (it is never a stale lock: see _common/locks.py)
