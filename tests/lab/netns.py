@@ -94,6 +94,22 @@ def can_use_netns():
     return None
 
 
+def lab_or_missing(files=(PXELINUX, LDLINUX)):
+    """A set-up NetnsLab, after checking its tools, ``files`` and the right to make namespaces; each
+    missing piece goes to lab.lab_missing (a skip, or a failure under LABFARM_REQUIRE_LAB)."""
+    from . import lab_missing
+    missing = missing_tools()
+    if missing:
+        lab_missing("the netboot lab is not installed (missing %s); hack/setup.sh installs it" % ", ".join(missing))
+    for path in files:
+        if not os.path.exists(path):
+            lab_missing("%s is missing (Debian pxelinux / syslinux-common)" % path)
+    reason = can_use_netns()
+    if reason:
+        lab_missing(reason)
+    return NetnsLab().setup()
+
+
 def _starttime(pid):
     try:
         with open("/proc/%d/stat" % pid) as handle:

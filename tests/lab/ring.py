@@ -20,12 +20,33 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
 from .netns import LabError, claim_prefix, die_with_parent, run
 
 PREFIX = "lfrg"
+
+
+class Background:
+    """A ring node object's run() (a Receiver or Sender of the collection, in this process) in a daemon
+    thread; .join() returns its result, and fails the test when the node did not finish in time."""
+
+    def __init__(self, node):
+        self.node = node
+        self.result = None
+        self.thread = threading.Thread(target=self._run)
+        self.thread.daemon = True
+        self.thread.start()
+
+    def _run(self):
+        self.result = self.node.run()
+
+    def join(self, timeout=60):
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the node did not finish"
+        return self.result
 
 
 class Node:

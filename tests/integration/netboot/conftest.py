@@ -18,9 +18,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from lab import lab_missing  # noqa: E402  pylint: disable=wrong-import-position
-from lab.netns import (  # noqa: E402  pylint: disable=wrong-import-position
-    LDLINUX, PXELINUX, NetnsLab, can_use_netns, copy_pxelinux, missing_tools)
+from lab.netns import copy_pxelinux, lab_or_missing  # noqa: E402  pylint: disable=wrong-import-position
 
 MODULE = "labfarm.massclone.netboot_config"
 DEST = {"dnsmasq": "dnsmasq.conf", "isc": "dhcpd.conf", "kea": "kea-dhcp4.conf"}
@@ -44,16 +42,7 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def netns_lab():
     """Server and client namespaces for the whole session; torn down (daemons by PID) at the end."""
-    missing = missing_tools()
-    if missing:
-        lab_missing("the netboot lab is not installed (missing %s); hack/setup.sh installs it" % ", ".join(missing))
-    for path in (PXELINUX, LDLINUX):
-        if not os.path.exists(path):
-            lab_missing("%s is missing (Debian pxelinux / syslinux-common)" % path)
-    reason = can_use_netns()
-    if reason:
-        lab_missing(reason)
-    lab = NetnsLab().setup()
+    lab = lab_or_missing()
     yield lab
     lab.teardown()
 

@@ -19,6 +19,7 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._ring.receiver i
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.sender import Sender
 
 from conftest import sha256, write_random
+from lab.ring import Background
 
 KEY = "protocol-test-key-0123456789"
 PORTS = iter(range(17400, 17450))   # 17450-17469: the parallel sessions; never reused by another test
@@ -26,25 +27,6 @@ PORTS = iter(range(17400, 17450))   # 17450-17469: the parallel sessions; never 
 
 def addr(port):
     return "127.0.0.1:%d" % port
-
-
-class Background:
-    """A node's run() in a thread; .result once it returns."""
-
-    def __init__(self, node):
-        self.node = node
-        self.result = None
-        self.thread = threading.Thread(target=self._run)
-        self.thread.daemon = True
-        self.thread.start()
-
-    def _run(self):
-        self.result = self.node.run()
-
-    def join(self, timeout=60):
-        self.thread.join(timeout)
-        assert not self.thread.is_alive(), "the node did not finish"
-        return self.result
 
 
 def receiver(tmp_path, port, targets, session="p", key=KEY, chain=(), timeout=2, wait_timeout=20, **kwargs):

@@ -21,20 +21,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from lab import alive, lab_missing  # noqa: E402  pylint: disable=wrong-import-position
 from lab.libvirtd import PrivateLibvirtd, missing  # noqa: E402  pylint: disable=wrong-import-position
-from lab.netns import PXELINUX, NetnsLab, can_use_netns, missing_tools  # noqa: E402  pylint: disable=wrong-import-position
+from lab.netns import PXELINUX, lab_or_missing  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture
 def netns_lab(tmp_path):
-    missing = missing_tools()
-    if missing:
-        lab_missing("the netboot lab is not installed (missing %s)" % ", ".join(missing))
-    if not os.path.exists(PXELINUX):
-        lab_missing("%s is missing (Debian pxelinux)" % PXELINUX)
-    reason = can_use_netns()
-    if reason:
-        lab_missing(reason)
-    lab = NetnsLab().setup()
+    lab = lab_or_missing(files=(PXELINUX,))
     yield lab
     lab.teardown()
 

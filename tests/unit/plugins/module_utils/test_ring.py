@@ -23,6 +23,8 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._ring.segments i
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.sender import Sender
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.upstream import Upstreams
 
+from lab.ring import Background
+
 MiB = 1 << 20
 KEY = "unit-test-ring-key-0123456789"
 
@@ -162,25 +164,6 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-class Background:
-    """A node's run() in a thread; .join() returns its result."""
-
-    def __init__(self, node):
-        self.node = node
-        self.result = None
-        self.thread = threading.Thread(target=self._run)
-        self.thread.daemon = True
-        self.thread.start()
-
-    def _run(self):
-        self.result = self.node.run()
-
-    def join(self, timeout=30):
-        self.thread.join(timeout)
-        assert not self.thread.is_alive(), "the node did not finish"
-        return self.result
 
 
 @pytest.fixture()
