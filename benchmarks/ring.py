@@ -15,7 +15,7 @@ Every wall time runs from the source's start to the last receiver's exit, durabl
 the ring and (a), `sync` of the files included for udpcast. The nodes are processes in network
 namespaces on one bridge (tests/lab/ring.py), each running the module's own code (_ring.receiver.Receiver /
 _ring.sender.Sender). Exits 1 when a target is missed. Run: make benchmark (or .venv/bin/python benchmarks/ring.py)
-Options: --size-mib N (default 2048), --rounds N (default 1), --skip-udpcast.
+Options: --size-mib N (default 2048), --skip-udpcast.
 """
 
 import argparse
