@@ -12,10 +12,13 @@ PYTHON=${PYTHON:-python3}
 # the DHCP servers, a DHCP client, TFTP and the boot loaders for the netboot job (their services do
 # not start on install here; the tests start them in network namespaces); debootstrap for the bookworm
 # system that netboot_server's systemd scenario boots with systemd as PID 1; cpio and zstd unpack ring
-# archives, udpcast is the ring benchmark's baseline; libvirt and its headers (libvirt-python) for the VM farm.
+# archives, udpcast is the ring benchmark's baseline; libvirt and its headers (libvirt-python) for the VM farm;
+# openssh for the hosts the multi-host tests reach over SSH in namespaces; ipmitool, syslinux, mtools, dosfstools,
+# fdisk and busybox-static for machines that network-boot, are powered through a BMC and boot from their disks.
 packages=(git make shellcheck curl iproute2 zfs-fuse vpcs qemu-system-x86 qemu-utils
           dnsmasq isc-dhcp-server kea-dhcp4-server udhcpc tftpd-hpa tftp-hpa pxelinux syslinux-common ipxe-qemu
-          debootstrap cpio zstd udpcast libvirt-daemon-system libvirt-clients libvirt-dev pkg-config)
+          debootstrap cpio zstd udpcast libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
+          openssh-server openssh-client sshpass ipmitool syslinux extlinux mtools dosfstools fdisk e2fsprogs busybox-static)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
