@@ -169,8 +169,9 @@ options:
 notes:
   - C(dnsmasq --test) does not read C(dhcp-hostsfile), so the config test runs on a candidate file with the hosts
     inlined as C(dhcp-host=) lines. C(kea-dhcp4 -t) refuses interfaces that do not exist where it runs, so its
-    candidate lists C(*) instead of O(interfaces). The candidate is written in a private temporary directory beside
-    O(dest) and removed afterwards.
+    candidate lists C(*) instead of O(interfaces). The candidate is written in a private temporary directory of the
+    system's temporary directory (never in the configuration directory, so check mode writes nothing there and a
+    fresh host whose configuration directory does not exist yet is still tested) and removed afterwards.
   - C(pxelinux.0) and C(ldlinux.c32) are not written; they come from the Debian pxelinux and syslinux-common packages.
 seealso:
   - module: labfarm.massclone.gns3_project_info
@@ -237,14 +238,14 @@ config_test:
   description: The daemon's config test, or null when it did not run (disabled, or binary absent).
   returned: always
   type: dict
-  sample: {"command": [/usr/sbin/dnsmasq, --test, -C, /etc/dnsmasq.d/.netboot-test-x1y2/labfarm.conf], "rc": 0,
+  sample: {"command": [/usr/sbin/dnsmasq, --test, -C, /tmp/labfarm-netboot-test-x1y2/labfarm.conf], "rc": 0,
            "output": "dnsmasq: syntax check OK."}
   contains:
     command:
       description: The command run (on a candidate file).
       type: list
       elements: str
-      sample: [/usr/sbin/dnsmasq, --test, -C, /etc/dnsmasq.d/.netboot-test-x1y2/labfarm.conf]
+      sample: [/usr/sbin/dnsmasq, --test, -C, /tmp/labfarm-netboot-test-x1y2/labfarm.conf]
     rc:
       description: Its exit code.
       type: int

@@ -10,7 +10,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import shutil
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.files import write_candidates
@@ -28,16 +27,13 @@ def config_test_command(backend, binary, path):
 
 
 def run_config_test(module, the_plan, backend):
-    """Run the daemon's test on the plan's candidate, written in a private directory beside the live file
-    and removed afterwards, through the module's command runner. Returns ({command, rc, output}, None), or
-    (None, a warning) when the daemon is not installed here."""
+    """Run the daemon's test on the plan's candidate, written in a private temporary directory outside the
+    configuration directory and removed afterwards, through the module's command runner. Returns
+    ({command, rc, output}, None), or (None, a warning) when the daemon is not installed here."""
     binary = module.get_bin_path(BINARIES[backend], opt_dirs=["/usr/sbin", "/sbin"])
     if binary is None:
         return None, "%s is not installed here: the daemon's own config test was skipped" % BINARIES[backend]
-    directory = os.path.dirname(the_plan.main_path)
-    if not os.path.isdir(directory):
-        directory = None
-    tempdir, path = write_candidates(the_plan, backend, directory)
+    tempdir, path = write_candidates(the_plan, backend)
     try:
         command = config_test_command(backend, binary, path)
         rc, out, err = module.run_command(command)

@@ -41,10 +41,12 @@ def list_dir(directory):
         return []
 
 
-def write_candidates(the_plan, backend, directory):
-    """The main file as the daemon test must see it, in a private temporary directory under
-    `directory` (same file system as the live files). Returns (tempdir, path)."""
-    tempdir = tempfile.mkdtemp(prefix=".netboot-test-", dir=directory)
+def write_candidates(the_plan, backend):
+    """The main file as the daemon test must see it, in a private temporary directory of the system's
+    temporary directory, never in the live configuration directory: check mode writes nothing there, and
+    a fresh host whose configuration directory does not exist yet is still tested. The candidate names
+    every other file by its absolute path, so where it sits does not matter. Returns (tempdir, path)."""
+    tempdir = tempfile.mkdtemp(prefix="labfarm-netboot-test-")
     name = os.path.basename(the_plan.main_path)
     path = os.path.join(tempdir, name)
     with open(path, "wb") as out:

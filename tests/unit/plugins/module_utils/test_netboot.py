@@ -346,7 +346,11 @@ def test_daemon_accepts_rendered_config(tmp_path, backend, binary):
         pytest.skip("%s is not installed" % binary)
     the_plan = planned(tmp_path, backend, enable_tftp=backend == "dnsmasq", lease_file=str(tmp_path / "leases"),
                        pid_file=str(tmp_path / "pid"), control_socket=str(tmp_path / "sock"))
-    tempdir, candidate = write_candidates(the_plan, backend, str(tmp_path))
-    proc = subprocess.run(config_test_command(backend, path, candidate), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, check=False)
+    tempdir, candidate = write_candidates(the_plan, backend)
+    try:
+        assert not candidate.startswith(str(tmp_path))      # never beside the live files (issue 13)
+        proc = subprocess.run(config_test_command(backend, path, candidate), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, check=False)
+    finally:
+        shutil.rmtree(tempdir)
     assert proc.returncode == 0, proc.stdout.decode()

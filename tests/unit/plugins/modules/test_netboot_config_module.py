@@ -80,3 +80,49 @@ def test_kea_backup(tmp_path, run_module):
     assert result["diff"] == {"before": {"node001": {"ip": "10.99.0.11"}}, "after": {"node001": {"ip": "10.99.0.99"}}}
     assert any(path.startswith(str(tmp_path / "dhcp.conf.")) for path in result["backup_files"])
     assert result["config_test"]["rc"] == 0
+
+
+class _Watch(object):
+    """What the config dir held while the daemon's config test ran (the module's run_command)."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.seen = []
+
+    def __call__(self, original):
+        def run_command(module, args, *rest, **kwargs):
+            self.seen.append(sorted(os.listdir(self.directory)) if os.path.isdir(self.directory) else None)
+            return original(module, args, *rest, **kwargs)
+        return run_command
+
+
+@pytest.mark.skipif(not installed("dnsmasq"), reason="dnsmasq is not installed")
+def test_config_test_writes_nothing_in_the_config_dir(tmp_path, run_module, monkeypatch):
+    # issue 13: the candidate went to a .netboot-test-* dir inside the config dir, even in check mode
+    from ansible.module_utils.basic import AnsibleModule
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "other.conf").write_text("# another tool's file\n")
+    watch = _Watch(str(etc))
+    monkeypatch.setattr(AnsibleModule, "run_command", watch(AnsibleModule.run_command))
+    args = args_for(tmp_path, dest=str(etc / "dhcp.conf"), _ansible_check_mode=True)
+    result = run_module(netboot_config, args)
+    assert result["changed"] and result["config_test"]["rc"] == 0, result
+    candidate = result["config_test"]["command"][-1]
+    assert not candidate.startswith(str(etc) + os.sep), candidate
+    assert not os.path.exists(os.path.dirname(candidate))      # removed afterwards
+    assert watch.seen == [["other.conf"]]                        # nothing of ours while dnsmasq --test ran
+    assert os.listdir(str(etc)) == ["other.conf"]
+
+
+@pytest.mark.skipif(not installed("dnsmasq"), reason="dnsmasq is not installed")
+def test_check_mode_on_a_fresh_host_validates_and_creates_no_config_dir(tmp_path, run_module):
+    etc = tmp_path / "etc" / "dnsmasq.d"
+    result = run_module(netboot_config, args_for(tmp_path, dest=str(etc / "dhcp.conf"), _ansible_check_mode=True))
+    assert result["changed"] and result["config_test"]["rc"] == 0, result
+    assert not os.path.exists(str(tmp_path / "etc"))
+    # and the test still catches what dnsmasq refuses
+    result = run_module(netboot_config, args_for(tmp_path, dest=str(etc / "dhcp.conf"), _ansible_check_mode=True,
+                                                 dns_port=70000))
+    assert result["failed"] and "dnsmasq config test failed" in result["msg"], result
+    assert not os.path.exists(str(tmp_path / "etc"))
