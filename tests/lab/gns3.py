@@ -256,7 +256,7 @@ class GNS3Server:
     def __init__(self, version, workdir, host="127.0.0.1", port=None, console_range=None,
                  udp_range=None, projects_path=None, images_path=None, username="admin",
                  password="admin", auth=False, binary=None, extra_config=None, debug=False,
-                 ubridge="auto"):
+                 ubridge="auto", netns=None):
         if version not in DEFAULTS:
             raise ValueError("GNS3 version must be one of %s, got %r" % (sorted(DEFAULTS), version))
         defaults = DEFAULTS[version]
@@ -289,6 +289,9 @@ class GNS3Server:
         self.ubridge_path = None
         self.ubridge_standin = False
         self.debug = debug
+        # A network namespace (/run/netns/<netns>) to run in: the server of one host of a multi-host test
+        # (tests/lab/sshhost.py), reached at ``host``, an address of that namespace.
+        self.netns = netns
         self.token = None
         self.process = None
         self.server_version = None
@@ -410,6 +413,9 @@ class GNS3Server:
                "--config", self.config_path, "--log", self.log_path]
         if self.debug:
             cmd.append("--debug")
+        if self.netns:
+            # nsenter execs (the PID stays the server's) and keeps the machine's mount namespace.
+            cmd = ["nsenter", "--net=/run/netns/%s" % self.netns] + cmd
         started = time.monotonic()
         with open(self.stdout_path, "ab") as out:
             self.process = subprocess.Popen(cmd, cwd=self.workdir, env=env, stdin=subprocess.DEVNULL,
