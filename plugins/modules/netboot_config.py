@@ -148,12 +148,29 @@ options:
     type: str
   profiles:
     description:
-      - Boot profiles by name, each a dict with C(type) (C(local), C(linux), C(ipxe_chain); default C(linux)),
-        C(label) (menu text), C(kernel), C(initrd), C(append) (paths under O(tftp_root) or URLs) and C(url)
+      - Boot profiles by name, each a dict with C(type) (C(local), C(linux), C(ipxe_chain), C(imaging); default
+        C(linux)), C(label) (menu text), C(kernel), C(initrd), C(append) (paths under O(tftp_root) or URLs) and C(url)
         (the iPXE script an C(ipxe_chain) profile chains to).
       - C(local) (boot from the local disk, C(LOCALBOOT 0) / iPXE C(exit)) is built in.
+      - An C(imaging) profile (version 0.2.0) boots C(kernel) and C(initrd) (both required) with a command line
+        written per host - C(append), then C(labfarm.node=<name> labfarm.ip=<ip>/<prefix>
+        labfarm.gateway=<gateway of its subnet> labfarm.server=<server>) - and the boot NIC as C(BOOTIF=01-<mac>)
+        (pxelinux C(IPAPPEND 2); written out in the iPXE script). C(server) (required) is the IPv4 address of the
+        controller the imaging system reaches. C(kernel) and C(initrd) may be C(http://) URLs for iPXE clients,
+        which fetch large initrds over HTTP much faster than over TFTP (docs/netboot.md).
     type: dict
     default: {}
+  boot_only:
+    description:
+      - Change only the per-MAC boot entries (C(pxelinux.cfg/01-<mac>), C(ipxe/<mac>.ipxe)) of the hosts listed in
+        O(hosts), for example to switch one node between an C(imaging) profile and C(local). The DHCP configuration,
+        the menus and the entries of every other host are left as they are, and nothing is removed.
+      - Each listed host must already be in the live DHCP configuration of O(dest) with the same name, MAC and IP
+        (a first call with every host writes it). Needs O(tftp_root). The daemon's config test does not run, since no
+        DHCP file changes.
+    type: bool
+    default: false
+    version_added: 0.2.0
   default_profile:
     description: Profile of hosts without O(hosts[].boot), and the default entry of the menus.
     type: str
@@ -199,6 +216,22 @@ EXAMPLES = r"""
         append: ip=dhcp ring.server=10.99.0.1
     default_profile: local
   register: netboot
+
+- name: One node into the imaging system (only its per-MAC files are written; other hosts are left alone)
+  labfarm.massclone.netboot_config:
+    backend: dnsmasq
+    dest: /etc/dnsmasq.d/labfarm.conf
+    subnets: "{{ subnets }}"
+    hosts: [{name: node001, mac: '52:54:00:aa:bb:01', ip: 10.99.0.11, boot: imaging}]
+    boot_only: true
+    tftp_root: /srv/tftp
+    profiles:
+      imaging:
+        type: imaging
+        kernel: http://10.99.0.1:8080/imaging/vmlinuz
+        initrd: http://10.99.0.1:8080/imaging/initrd.img
+        append: console=ttyS0,115200
+        server: 10.99.0.1
 
 - name: Back to local boot after imaging (only these hosts' per-MAC files are rewritten)
   labfarm.massclone.netboot_config:
@@ -300,6 +333,7 @@ def main():
             default_profile=dict(type="str", default="local"),
             config_test=dict(type="bool", default=True),
             backup=dict(type="bool", default=False),
+            boot_only=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )

@@ -28,7 +28,7 @@ def plan_of(params):
         profiles=params["profiles"], default_profile=params["default_profile"], tftp_root=params["tftp_root"],
         tftp_server=params["tftp_server"], enable_tftp=params["enable_tftp"], ipxe_url=params["ipxe_url"],
         dns_port=params["dns_port"], lease_file=params["lease_file"], pid_file=params["pid_file"],
-        log_file=params["log_file"], control_socket=params["control_socket"])
+        log_file=params["log_file"], control_socket=params["control_socket"], boot_only=params.get("boot_only", False))
 
 
 def plan_result(the_plan):

@@ -19,7 +19,7 @@ import os
 from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.files import list_dir, read_text
 from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.render import (
     PER_MAC_NAMES, is_generated, parse_host_comments, parse_live_hosts, render_dhcp, render_pxe)
-from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.validate import check_options, validate
+from ansible_collections.labfarm.massclone.plugins.module_utils._netboot.validate import NetbootError, check_options, validate
 
 
 class Plan(object):
@@ -102,12 +102,52 @@ def stale_candidates(listings, wanted):
     return names
 
 
+def unknown_to_dhcp(host_list, known, dest):
+    """The problems of a boot_only call: each listed host must be in the live DHCP configuration ``known``
+    ({mac: {name, mac, ip}}) under the same name and address."""
+    problems = []
+    for h in host_list:
+        live = known.get(h.mac)
+        if live is None:
+            problems.append("host %r: mac %s is not in the live DHCP configuration %s" % (h.name, h.mac, dest))
+        elif (live["name"], live["ip"]) != (h.name, h.ip):
+            problems.append("host %r: the live DHCP configuration %s has mac %s as host %r with ip %s, not %s" % (
+                h.name, dest, h.mac, live["name"], live["ip"], h.ip))
+    return problems
+
+
+def plan_boot_entries(host_list, profiles, default_profile, backend, dest, tftp_root):
+    """boot_only: only the listed hosts' per-MAC boot entries; the DHCP files, the menus and every other
+    host's entries are left alone and nothing is removed."""
+    if not tftp_root:
+        raise NetbootError("boot_only changes the per-MAC boot entries under tftp_root: give tftp_root")
+    known = parse_live_hosts(backend, read_text(dest), read_text(dest + ".hosts") if backend == "dnsmasq" else None)
+    problems = unknown_to_dhcp(host_list, known, dest)
+    if problems:
+        raise NetbootError("%d host(s) of a boot_only call are not served as given, nothing was written (run "
+                           "netboot_config with every host first):\n  - %s" % (len(problems), "\n  - ".join(problems)))
+    result = Plan()
+    result.main_path = dest
+    pxe_files = render_pxe(host_list, profiles, default_profile, menus=False)
+    live_pxe = dict((name, read_text(os.path.join(tftp_root, name))) for name in pxe_files)
+    before = dict((h.mac, dict(known[h.mac])) for h in host_list)
+    live_boots(before, live_pxe)
+    add_files(result, pxe_files, live_pxe, tftp_root)
+    result.changes, diff_before, diff_after = summarize_changes(before, host_list)
+    result.diff = {"before": diff_before, "after": diff_after}
+    result.hosts = len(host_list)
+    return result
+
+
 def plan(hosts, subnets, backend, dest, interfaces=(), profiles=None, default_profile="local", tftp_root=None,
          tftp_server=None, enable_tftp=False, ipxe_url=None, dns_port=0, lease_file=None, pid_file=None,
-         log_file=None, control_socket=None):
-    """Validate, render and compare with what is on disk. Writes nothing."""
+         log_file=None, control_socket=None, boot_only=False):
+    """Validate, render and compare with what is on disk. Writes nothing. With ``boot_only``, only the
+    listed hosts' per-MAC boot entries (plan_boot_entries)."""
     tftp_server = check_options(backend, dest, tftp_server, tftp_root)
     host_list, subnet_list, merged = validate(hosts, subnets, profiles, default_profile)
+    if boot_only:
+        return plan_boot_entries(host_list, merged, default_profile, backend, dest, tftp_root)
     result = Plan()
     result.main_path = dest
     rendered, result.candidates["main"] = render_dhcp(

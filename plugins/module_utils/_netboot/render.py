@@ -221,11 +221,38 @@ def pxelinux_name(mac):
     return "01-" + mac_dashes(mac)
 
 
-def _pxelinux_entry(name, profile):
+def imaging_arguments(profile, host=None):
+    """The kernel command line words an imaging profile adds for ``host`` (a validate.Host): its name, its
+    address with prefix length, its gateway when its subnet has one, and the controller's address. Without a
+    host (the menus) only the controller's address."""
+    words = []
+    if host is not None:
+        words.append("labfarm.node=%s" % host.name)
+        words.append("labfarm.ip=%s/%d" % (host.ip, host.subnet.network.prefixlen))
+        if host.subnet.gateway is not None:
+            words.append("labfarm.gateway=%s" % host.subnet.gateway)
+    words.append("labfarm.server=%s" % profile["server"])
+    return words
+
+
+def _command_line(profile, host=None, bootif=None):
+    words = [profile["append"]] if profile.get("append") else []
+    words.extend(imaging_arguments(profile, host))
+    if bootif:
+        words.append("BOOTIF=" + bootif)
+    return " ".join(words)
+
+
+def _pxelinux_entry(name, profile, host=None):
     lines = ["LABEL %s\n" % name, "  MENU LABEL %s\n" % profile.get("label", name)]
     kind = profile["type"]
     if kind == "local":
         lines.append("  LOCALBOOT 0\n")
+    elif kind == "imaging":
+        lines.append("  KERNEL %s\n  INITRD %s\n" % (profile["kernel"], profile["initrd"]))
+        lines.append("  APPEND %s\n" % _command_line(profile, host))
+        # pxelinux appends BOOTIF=01-<MAC of the NIC it booted from>: the imaging system's boot NIC
+        lines.append("  IPAPPEND 2\n")
     elif kind == "linux":
         lines.append("  KERNEL %s\n" % profile["kernel"])
         if profile.get("initrd"):
@@ -243,10 +270,15 @@ def _ipxe_path(value):
     return value if "://" in value else "/" + value.lstrip("/")
 
 
-def _ipxe_body(profile):
+def _ipxe_body(profile, host=None):
     kind = profile["type"]
     if kind == "local":
         return "exit\n"
+    if kind == "imaging":
+        # iPXE has no IPAPPEND: BOOTIF is written out, as pxelinux would append it
+        bootif = "01-" + (mac_dashes(host.mac) if host is not None else "${netX/mac:hexhyp}")
+        return "kernel %s %s\ninitrd %s\nboot\n" % (
+            _ipxe_path(profile["kernel"]), _command_line(profile, host, bootif), _ipxe_path(profile["initrd"]))
     if kind == "linux":
         lines = ["kernel %s%s\n" % (_ipxe_path(profile["kernel"]),
                                     " " + profile["append"] if profile.get("append") else "")]
@@ -261,11 +293,12 @@ def _host_comment(host):
     return "# %s: name=%s mac=%s ip=%s boot=%s\n" % (MARKER, host.name, host.mac, host.ip, host.boot)
 
 
-def render_pxe(hosts, profiles, default_profile):
+def render_pxe(hosts, profiles, default_profile, menus=True):
     """{relative path under tftp_root: text}: pxelinux.cfg/default, pxelinux.cfg/01-<mac>,
-    ipxe/<mac>.ipxe and boot.ipxe."""
+    ipxe/<mac>.ipxe and boot.ipxe; only the per-MAC files without ``menus``."""
     files = {}
     names = sorted(profiles)
+    per_host = set(name for name in names if profiles[name]["type"] == "imaging")
     menu = [HEADER, "DEFAULT %s\nPROMPT 0\nTIMEOUT 50\n" % default_profile]
     menu.extend(_pxelinux_entry(name, profiles[name]) for name in names)
     files["pxelinux.cfg/default"] = "".join(menu)
@@ -278,11 +311,16 @@ def render_pxe(hosts, profiles, default_profile):
     files[IPXE_BOOT_FILE] = "".join(boot)
     pxe_entries = dict((name, _pxelinux_entry(name, profiles[name])) for name in names)
     ipxe_bodies = dict((name, _ipxe_body(profiles[name])) for name in names)
+    if not menus:
+        files = {}
     for h in hosts:
         comment = _host_comment(h)
-        files["pxelinux.cfg/" + pxelinux_name(h.mac)] = "%s%sDEFAULT %s\nPROMPT 0\n%s" % (
-            comment, HEADER, h.boot, pxe_entries[h.boot])
-        files["ipxe/%s.ipxe" % mac_dashes(h.mac)] = "#!ipxe\n%s%s%s" % (comment, HEADER, ipxe_bodies[h.boot])
+        if h.boot in per_host:
+            entry, body = _pxelinux_entry(h.boot, profiles[h.boot], h), _ipxe_body(profiles[h.boot], h)
+        else:
+            entry, body = pxe_entries[h.boot], ipxe_bodies[h.boot]
+        files["pxelinux.cfg/" + pxelinux_name(h.mac)] = "%s%sDEFAULT %s\nPROMPT 0\n%s" % (comment, HEADER, h.boot, entry)
+        files["ipxe/%s.ipxe" % mac_dashes(h.mac)] = "#!ipxe\n%s%s%s" % (comment, HEADER, body)
     return files
 
 

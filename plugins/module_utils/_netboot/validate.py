@@ -21,7 +21,7 @@ import re
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.mac import normalize_mac
 
 BACKENDS = ("dnsmasq", "isc", "kea")
-PROFILE_TYPES = ("local", "linux", "ipxe_chain")
+PROFILE_TYPES = ("local", "linux", "ipxe_chain", "imaging")
 BUILTIN_PROFILES = {
     "local": {"type": "local", "label": "Boot from local disk"},
 }
@@ -157,6 +157,26 @@ def parse_subnets(subnets):
     return parsed
 
 
+def _imaging_problems(name, value):
+    """What is wrong with an imaging profile: it boots a kernel and an initrd and tells the node where its
+    controller is (``server``, an IPv4 address), in words that go on a kernel command line."""
+    problems = []
+    for key in ("kernel", "initrd"):
+        if not value.get(key):
+            problems.append("profile %r: type imaging needs a %s (path under tftp_root or URL)" % (name, key))
+    server = value.get("server")
+    try:
+        value["server"] = str(ipaddress.IPv4Address(str(server).strip()))
+    except ValueError:
+        problems.append("profile %r: server %r is not an IPv4 address (the controller the imaging system reaches)"
+                        % (name, server))
+    for key in ("kernel", "initrd", "append"):
+        if value.get(key) is not None and ("\n" in str(value[key]) or (key != "append" and " " in str(value[key]))):
+            problems.append("profile %r: %s %r holds a %s" % (
+                name, key, value[key], "line break" if "\n" in str(value[key]) else "space"))
+    return problems
+
+
 def merge_profiles(profiles, default_profile):
     """Built-in profiles overlaid with the given ones; checks each. Returns {name: profile dict}."""
     merged = dict((name, dict(value)) for name, value in BUILTIN_PROFILES.items())
@@ -174,6 +194,8 @@ def merge_profiles(profiles, default_profile):
             errors.append("profile %r: type linux needs a kernel (path under tftp_root or URL)" % name)
         elif kind == "ipxe_chain" and not value.get("url"):
             errors.append("profile %r: type ipxe_chain needs a url (the iPXE script to chain to)" % name)
+        elif kind == "imaging":
+            errors.extend(_imaging_problems(name, value))
         value.setdefault("label", name)
         merged[name] = value
     if default_profile not in merged:

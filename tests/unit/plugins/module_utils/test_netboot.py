@@ -354,3 +354,93 @@ def test_daemon_accepts_rendered_config(tmp_path, backend, binary):
     finally:
         shutil.rmtree(tempdir)
     assert proc.returncode == 0, proc.stdout.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# The imaging profile and boot_only (issue 14: boot entries)
+
+IMAGING = {"imaging": {"type": "imaging", "kernel": "imaging/vmlinuz", "initrd": "imaging/initrd.img",
+                       "append": "console=ttyS0,115200 quiet", "server": "10.99.0.1"}}
+
+
+def pxe_text(tmp_path, name):
+    return (tmp_path / "tftp" / name).read_text()
+
+
+def test_imaging_entry_carries_the_node_and_the_controller(tmp_path):
+    hosts = [host(1, boot="imaging"), host(4, ip="10.98.0.4", boot="imaging"), host(2)]
+    the_plan = planned(tmp_path, "dnsmasq", hosts, profiles=IMAGING)
+    apply_plan(the_plan)
+    words = "console=ttyS0,115200 quiet labfarm.node=node001 labfarm.ip=10.99.0.11/24 labfarm.gateway=10.99.0.1 " \
+            "labfarm.server=10.99.0.1"
+    pxe = pxe_text(tmp_path, "pxelinux.cfg/01-52-54-00-aa-bb-01")
+    assert "DEFAULT imaging\nPROMPT 0\nLABEL imaging\n" in pxe
+    assert "  KERNEL imaging/vmlinuz\n  INITRD imaging/initrd.img\n  APPEND %s\n  IPAPPEND 2\n" % words in pxe
+    ipxe = pxe_text(tmp_path, "ipxe/52-54-00-aa-bb-01.ipxe")
+    assert ipxe.endswith("kernel /imaging/vmlinuz %s BOOTIF=01-52-54-00-aa-bb-01\ninitrd /imaging/initrd.img\n"
+                         "boot\n" % words)
+    other = pxe_text(tmp_path, "pxelinux.cfg/01-52-54-00-aa-bb-04")
+    assert "labfarm.node=node004 labfarm.ip=10.98.0.4/24 labfarm.gateway=10.98.0.1 " in other
+    assert "LOCALBOOT 0" in pxe_text(tmp_path, "pxelinux.cfg/01-52-54-00-aa-bb-02")
+    # the menus hold the entry without a node: the controller, and BOOTIF from the NIC
+    assert "labfarm.server=10.99.0.1\n  IPAPPEND 2\n" in pxe_text(tmp_path, "pxelinux.cfg/default")
+    assert "BOOTIF=01-${netX/mac:hexhyp}\n" in pxe_text(tmp_path, "boot.ipxe")
+    assert not planned(tmp_path, "dnsmasq", hosts, profiles=IMAGING).changed
+
+
+def test_imaging_entry_over_http_urls(tmp_path):
+    profiles = {"imaging": dict(IMAGING["imaging"], kernel="http://10.99.0.1:8080/k", initrd="http://10.99.0.1:8080/i")}
+    apply_plan(planned(tmp_path, "kea", [host(1, boot="imaging")], profiles=profiles))
+    ipxe = pxe_text(tmp_path, "ipxe/52-54-00-aa-bb-01.ipxe")
+    assert "kernel http://10.99.0.1:8080/k console=" in ipxe and "\ninitrd http://10.99.0.1:8080/i\nboot\n" in ipxe
+
+
+@pytest.mark.parametrize("profile, expected", [
+    ({"type": "imaging", "initrd": "i", "server": "10.99.0.1"}, "'imaging': type imaging needs a kernel"),
+    ({"type": "imaging", "kernel": "k", "server": "10.99.0.1"}, "'imaging': type imaging needs a initrd"),
+    ({"type": "imaging", "kernel": "k", "initrd": "i"}, "server None is not an IPv4 address"),
+    ({"type": "imaging", "kernel": "k", "initrd": "i", "server": "ctl.example"}, "server 'ctl.example' is not an IPv4"),
+    ({"type": "imaging", "kernel": "k x", "initrd": "i", "server": "10.99.0.1"}, "kernel 'k x' holds a space"),
+    ({"type": "imaging", "kernel": "k", "initrd": "i", "server": "10.99.0.1", "append": "a\nb"}, "holds a line break"),
+])
+def test_bad_imaging_profiles(profile, expected):
+    assert expected in error_of([host(1)], profiles={"imaging": profile})
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_boot_only_switches_one_host_and_touches_nothing_else(tmp_path, backend):
+    hosts = [host(i) for i in range(1, 6)]
+    apply_plan(planned(tmp_path, backend, hosts, profiles=IMAGING))
+    files = [path for path in tmp_path.rglob("*") if path.is_file()]
+    for path in files:
+        os.utime(str(path), ns=(1, 1))
+    the_plan = planned(tmp_path, backend, [host(3, boot="imaging")], profiles=IMAGING, boot_only=True)
+    root = tmp_path / "tftp"
+    assert sorted(the_plan.writes) == [str(root / "ipxe/52-54-00-aa-bb-03.ipxe"),
+                                       str(root / "pxelinux.cfg/01-52-54-00-aa-bb-03")]
+    assert the_plan.removals == [] and the_plan.dhcp_files == []
+    assert the_plan.changes == {"added": [], "removed": [], "changed": ["node003"]}
+    assert the_plan.diff == {"before": {"node003": {"boot": "local"}}, "after": {"node003": {"boot": "imaging"}}}
+    apply_plan(the_plan)
+    assert sorted(str(p) for p in files if os.stat(str(p)).st_mtime_ns != 1) == sorted(the_plan.writes)
+    assert "labfarm.node=node003" in pxe_text(tmp_path, "pxelinux.cfg/01-52-54-00-aa-bb-03")
+    again = planned(tmp_path, backend, [host(3, boot="imaging")], profiles=IMAGING, boot_only=True)
+    assert not again.changed and again.changes == {"added": [], "removed": [], "changed": []}
+    back = planned(tmp_path, backend, [host(3, boot="local")], profiles=IMAGING, boot_only=True)
+    assert back.diff["after"] == {"node003": {"boot": "local"}} and len(back.writes) == 2
+    # the whole list afterwards still knows every host: nothing was removed
+    assert planned(tmp_path, backend, hosts[:2] + [host(3, boot="imaging")] + hosts[3:], profiles=IMAGING).changed is False
+
+
+def test_boot_only_refuses_a_host_the_dhcp_server_does_not_serve_as_given(tmp_path):
+    apply_plan(planned(tmp_path, "isc", [host(1), host(2)], profiles=IMAGING))
+    with pytest.raises(NetbootError) as info:
+        planned(tmp_path, "isc", [host(7, boot="imaging"), host(2, ip="10.99.0.55", boot="imaging")], profiles=IMAGING,
+                boot_only=True)
+    message = str(info.value)
+    assert "host 'node007': mac 52:54:00:aa:bb:07 is not in the live DHCP configuration" in message
+    assert "host 'node002': the live DHCP configuration %s has mac 52:54:00:aa:bb:02 as host 'node002' with ip " \
+           "10.99.0.12, not 10.99.0.55" % (tmp_path / "isc.conf") in message
+    with pytest.raises(NetbootError) as info:
+        planned(tmp_path, "isc", [host(1)], profiles=IMAGING, boot_only=True, tftp_root=None)
+    assert "give tftp_root" in str(info.value)

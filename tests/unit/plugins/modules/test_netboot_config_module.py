@@ -126,3 +126,19 @@ def test_check_mode_on_a_fresh_host_validates_and_creates_no_config_dir(tmp_path
                                                  dns_port=70000))
     assert result["failed"] and "dnsmasq config test failed" in result["msg"], result
     assert not os.path.exists(str(tmp_path / "etc"))
+
+
+def test_boot_only_check_diff_then_switch_then_unchanged(tmp_path, run_module):
+    profiles = {"imaging": {"type": "imaging", "kernel": "i/vmlinuz", "initrd": "i/initrd.img", "server": "10.99.0.1"}}
+    assert run_module(netboot_config, args_for(tmp_path, profiles=profiles))["changed"]
+    one = [dict(HOSTS[1], boot="imaging")]
+    args = args_for(tmp_path, hosts=one, profiles=profiles, boot_only=True)
+    result = run_module(netboot_config, dict(args, _ansible_check_mode=True, _ansible_diff=True))
+    assert result["changed"] and result["config_test"] is None and len(result["written"]) == 2
+    assert result["diff"] == {"before": {"node002": {"boot": "local"}}, "after": {"node002": {"boot": "imaging"}}}
+    entry = tmp_path / "tftp" / "pxelinux.cfg" / "01-52-54-00-aa-bb-02"
+    assert "LOCALBOOT 0" in entry.read_text()
+    assert run_module(netboot_config, args)["changed"]
+    assert "labfarm.node=node002 labfarm.ip=10.99.0.12/24" in entry.read_text()
+    assert run_module(netboot_config, args)["changed"] is False
+    assert "LOCALBOOT 0" in (tmp_path / "tftp" / "pxelinux.cfg" / "01-52-54-00-aa-bb-01").read_text()
