@@ -22,9 +22,15 @@ description:
     from O(vnc_port_range); nodes whose console_type is C(none) are left alone), the MAC address of every node
     that stores one (qemu and docker C(properties.mac_address), C(custom_adapters[].mac_address), dynamips
     C(mac_addr) in its dotted form), dynamips_id and IOU application_id. Old snapshots are dropped by default.
-  - Never changes template_id or compute_id, so nodes on remote computes stay there. Keys it does not know are
+  - Never changes template_id. Changes compute_id only when O(computes) are given, and then only for the nodes
+    that O(compute_placement.from) selects, so nodes on remote computes stay there. Keys it does not know are
     kept as they are. Reads revision 9 (GNS3 2.2) and revision 10 (GNS3 3.x) files.
-  - Console ports are unique across every project under O(projects_root) and O(used_console_ports), and are
+  - With O(computes) (a controller with remote computes, GNS3's own farm), the nodes of each clone are placed on
+    those computes, per clone or per node, by a placement policy over their capacities; each project file then
+    lists the computes its nodes use in its C(computes) list (id, host, port, protocol, name, as GNS3 writes it),
+    and console ports are unique per compute only, so a farm of computes holds more consoles than one range.
+  - Console ports are unique across every project under O(projects_root) and O(used_console_ports) (per compute
+    when O(computes) are given), and are
     taken from the top of the range downwards, because GNS3 gives VPCS and qemu telnet consoles a hidden
     internal port, the lowest free one of the range, when a project opens.
   - A node with n adapters gets a block of n consecutive MAC addresses (GNS3 gives adapter n the base MAC + n);
@@ -137,6 +143,93 @@ options:
       - Ignored outside check mode, where every path must exist.
     type: path
     version_added: 0.2.0
+  computes:
+    description:
+      - The computes of the GNS3 controller that loads these projects, to place the clones' nodes on.
+      - When given, the nodes that O(compute_placement.from) selects get the compute chosen by
+        O(compute_placement), every other node keeps its compute_id, and each project's C(computes) list holds
+        every listed compute its nodes use.
+      - Console (and aux, VNC) ports are then unique per compute, since GNS3 reserves them on the compute that
+        runs the node, and each compute can have its own range. MAC addresses, dynamips_id and IOU
+        application_id stay unique across O(projects_root).
+      - Refused before anything is written, naming the value and the fix - a node type no listed compute runs, a
+        node on a compute neither listed here nor in its project's C(computes) list, a compute without capacity
+        (or console ports) for its share.
+    type: list
+    elements: dict
+    version_added: 0.2.0
+    suboptions:
+      id:
+        description:
+          - The compute_id the controller knows the compute by (C(GET /v2/computes) or C(/v3/computes)).
+            V(local) (the controller's own compute) and V(vm) (the GNS3 VM) may be listed without a host; they are
+            never written in a project's C(computes) list.
+        type: str
+        required: true
+      host:
+        description: The address the controller reaches the compute at. Required but for V(local) and V(vm).
+        type: str
+      port:
+        description: The compute's API port.
+        type: int
+        default: 3080
+      protocol:
+        description: How the controller reaches the compute.
+        type: str
+        choices: [http, https]
+        default: http
+      name:
+        description: The compute's name on the controller (names must be unique). Defaults to O(computes[].id).
+        type: str
+      capacity:
+        description:
+          - How many nodes this compute may hold across the projects under O(projects_root), this batch included.
+            Nodes other projects already have there count. Unlimited when not given.
+        type: int
+      weight:
+        description: The compute's share for the V(weighted) policy (default - its capacity).
+        type: float
+      node_types:
+        description:
+          - The node types this compute runs (V(vpcs), V(qemu), V(docker), V(iou), V(dynamips)...). By default every
+            type of its GNS3 version (the project file's revision), as a Linux compute reports them.
+        type: list
+        elements: str
+      console_port_range:
+        description: This compute's console range (its C(console_start_port_range)-C(console_end_port_range)).
+          Defaults to O(console_port_range). Computes on one host must have disjoint ranges.
+        type: str
+      vnc_port_range:
+        description: This compute's range for VNC and SPICE consoles. Defaults to O(vnc_port_range).
+        type: str
+  compute_placement:
+    description: How the nodes are placed on O(computes). Ignored without O(computes).
+    type: dict
+    version_added: 0.2.0
+    suboptions:
+      per:
+        description:
+          - V(clone) puts every placed node of a clone on one compute (links stay inside a compute); V(node) places
+            each node on its own, spreading a clone's nodes (links between computes become UDP tunnels).
+        type: str
+        choices: [clone, node]
+        default: clone
+      policy:
+        description:
+          - V(even) gives each compute the same share (contiguous blocks), V(round_robin) interleaves,
+            V(concentrated) fills each compute to capacity before the next, V(weighted) shares by capacity or
+            O(computes[].weight). A clone or node whose node types only some computes run is placed among those.
+          - A project this module reset before keeps its computes while they are listed, run its nodes and have
+            room, so a rerun moves nothing.
+        type: str
+        choices: [round_robin, even, concentrated, weighted]
+        default: even
+      from:
+        description:
+          - The computes, in the source project, whose nodes are placed. Nodes on any other compute keep it.
+        type: list
+        elements: str
+        default: [local]
 notes:
   - VPCS MAC addresses are chosen by GNS3 when a node starts and cannot be set from the project file; they are
     reported without a MAC and a warning says so.
@@ -176,6 +269,33 @@ EXAMPLES = r"""
   loop: "{{ reset.projects | subelements('nodes') }}"
   loop_control:
     label: "{{ item.0.name }}/{{ item.1.name }}"
+
+- name: Spread 200 clones of a 30-node lab over two remote computes of one controller
+  labfarm.massclone.gns3_project_reset:
+    projects_root: /opt/gns3/projects
+    projects: "{{ clones }}"   # [{path: /opt/gns3/projects/lab-001, name: Clab_001}, ...]
+    computes:
+      - id: 5e1c4b47-2a57-4ae8-9f2b-000000000001
+        host: 10.0.0.11
+        name: compute-1
+        capacity: 3000
+        node_types: [vpcs, qemu, docker]
+      - id: 5e1c4b47-2a57-4ae8-9f2b-000000000002
+        host: 10.0.0.12
+        name: compute-2
+        capacity: 3000
+    compute_placement:
+      per: clone
+      policy: even
+    console_port_range: 5000-10000
+    owner: "1001"     # the servers' gns3 uid: no such user needs to exist on the storage host
+    group: "1001"
+  register: spread
+
+- name: Where each compute's consoles are
+  ansible.builtin.debug:
+    msg: "{{ item.name }} ({{ item.host }}): {{ item.projects }} clones, {{ item.nodes }} nodes, consoles {{ item.consoles }}"
+  loop: "{{ spread.computes }}"
 """
 
 RETURN = r"""
@@ -235,7 +355,7 @@ projects:
           type: str
           sample: 35f74890-1ef0-56b5-817f-fe01a0447002
         compute_id:
-          description: The compute the node runs on (unchanged).
+          description: The compute the node runs on (placed on one of O(computes) when given, else unchanged).
           type: str
           sample: local
         console_type:
@@ -271,9 +391,57 @@ projects:
               type: str
               sample: "02:4c:46:00:00:09"
     summary:
-      description: The project's console ports and adapter MACs folded into ranges, for one-line reports.
+      description:
+        - The project's console ports and adapter MACs folded into ranges, for one-line reports, and how many of its
+          nodes each compute runs (C(computes), added in 0.2.0).
       type: dict
-      sample: {"consoles": "9997-10000", "macs": "02:4c:46:00:00:01-02:4c:46:00:00:0a"}
+      sample: {"consoles": "9997-10000", "macs": "02:4c:46:00:00:01-02:4c:46:00:00:0a", "computes": {"local": 5}}
+computes:
+  description:
+    - One entry per compute of O(computes), in that order - what it runs of this batch. Empty without O(computes).
+  returned: always
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  sample: [{"id": "compute-1", "name": "compute-1", "host": "10.0.0.11", "port": 3080, "protocol": "http",
+            "capacity": 3000, "projects": 100, "nodes": 3000, "consoles": "5000-8000"}]
+  contains:
+    id:
+      description: The compute_id.
+      type: str
+      sample: compute-1
+    name:
+      description: The compute's name.
+      type: str
+      sample: compute-1
+    host:
+      description: Its address.
+      type: str
+      sample: 10.0.0.11
+    port:
+      description: Its API port.
+      type: int
+      sample: 3080
+    protocol:
+      description: http or https.
+      type: str
+      sample: http
+    capacity:
+      description: Its capacity in nodes, null when unlimited.
+      type: int
+      sample: 3000
+    projects:
+      description: How many projects of the batch have nodes on it.
+      type: int
+      sample: 100
+    nodes:
+      description: How many nodes of the batch it runs.
+      type: int
+      sample: 3000
+    consoles:
+      description: The console and aux ports of those nodes, folded into ranges.
+      type: str
+      sample: "5000-8000"
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -301,6 +469,23 @@ def main():
             group=dict(type="str"),
             lock_timeout=dict(type="int", default=300),
             plan_from=dict(type="path"),
+            computes=dict(type="list", elements="dict", options=dict(
+                id=dict(type="str", required=True),
+                host=dict(type="str"),
+                port=dict(type="int", default=3080),
+                protocol=dict(type="str", choices=["http", "https"], default="http"),
+                name=dict(type="str"),
+                capacity=dict(type="int"),
+                weight=dict(type="float"),
+                node_types=dict(type="list", elements="str"),
+                console_port_range=dict(type="str"),
+                vnc_port_range=dict(type="str"),
+            )),
+            compute_placement=dict(type="dict", options={
+                "per": dict(type="str", choices=["clone", "node"], default="clone"),
+                "policy": dict(type="str", choices=["round_robin", "even", "concentrated", "weighted"], default="even"),
+                "from": dict(type="list", elements="str", default=["local"]),
+            }),
         ),
         supports_check_mode=True,
     )

@@ -60,6 +60,24 @@ class PortAllocator:
         return sum(1 for port in range(bounds[0], bounds[1] + 1) if port not in self.used)
 
 
+class PortPools:
+    """One PortAllocator per compute. GNS3 reserves a node's console and aux ports in the port manager of the
+    compute that runs the node (compute/port_manager.py, one per compute process), so two nodes on two computes
+    may hold the same port; key None is the single pool of a reset without computes, where every port is unique
+    across the projects root as before. ``reserved`` (used_console_ports) is taken in every pool, ``used`` is
+    {key: ports} of the other projects of the farm."""
+
+    def __init__(self, reserved, used=None):
+        self.reserved = set(reserved)
+        self.used = used or {}
+        self.pools = {}
+
+    def pool(self, key):
+        if key not in self.pools:
+            self.pools[key] = PortAllocator(self.reserved | set(self.used.get(key, ())))
+        return self.pools[key]
+
+
 class MacAllocator:
     """Blocks of MACs under a prefix: a node with n adapters takes base..base+n-1, and no address
     of the block may be in use anywhere on the farm."""

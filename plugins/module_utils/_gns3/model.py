@@ -225,6 +225,17 @@ def used_by_project(project):
     return ports, macs, app_ids, dyn_ids
 
 
+def compute_usage(project):
+    """({compute_id: set of console ports}, {compute_id: node count}) of the project: GNS3 reserves a node's
+    consoles on the compute that runs it, each compute with its own port manager."""
+    ports, counts = {}, {}
+    for node in project.nodes:
+        compute_id = node.get("compute_id")
+        counts[compute_id] = counts.get(compute_id, 0) + 1
+        ports.setdefault(compute_id, set()).update(port for _field, port, _kind in node_consoles(node))
+    return ports, counts
+
+
 # ---------------------------------------------------------------------------------------------
 # Descriptions, as the modules return them
 # ---------------------------------------------------------------------------------------------
@@ -265,10 +276,15 @@ def fold_macs(macs):
 
 
 def summarise_nodes(nodes):
-    """Folded console ports and MACs of described nodes, for one-line reports."""
+    """Folded console ports and MACs of described nodes, and how many nodes each compute runs, for one-line
+    reports."""
+    computes = {}
+    for node in nodes:
+        computes[node["compute_id"]] = computes.get(node["compute_id"], 0) + 1
     return {
         "consoles": fold_numbers([port for node in nodes for port in (node["console"], node["aux"]) if port is not None]),
         "macs": fold_macs([adapter["mac_address"] for node in nodes for adapter in node["adapters"]]),
+        "computes": computes,
     }
 
 

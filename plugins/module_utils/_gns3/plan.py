@@ -14,8 +14,9 @@ value before anything is written (apply.py writes), in five steps:
 1. the options (project_options.reset_options);
 2. the batch: every project loads, and names, ids and paths are distinct (plan_batch);
 3. the farm: every other project under projects_root reserves its ports, MACs and ids (farm_reservations);
-4. the keep pass: a project we already reset keeps every value that is still free (keep_pass);
-5. the fresh pass: everything else gets fresh values, in batch and file order (fresh_pass);
+4. with computes, the compute of each node (computes.place_nodes);
+5. the keep pass: a project we already reset keeps every value that is still free (keep_pass);
+6. the fresh pass: everything else gets fresh values, in batch and file order (fresh_pass);
 
 then build writes the new topology of each project in memory. Projects are read by disk.py and
 farm.py; the steps themselves are pure. Standard library only.
@@ -32,17 +33,43 @@ from collections import namedtuple
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.mac import format_dotted_mac, format_mac
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.threads import parallel_map
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.allocators import (
-    DYNAMIPS_ID_RANGE, IOU_APPLICATION_ID_RANGE, IdAllocator, MacAllocator, PortAllocator, derive_id, derive_project_id)
+    DYNAMIPS_ID_RANGE, IOU_APPLICATION_ID_RANGE, IdAllocator, MacAllocator, PortPools, derive_id, derive_project_id)
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.compute_options import compute_setup
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.computes import (
+    compute_report, computes_list, original_compute, place_nodes)
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.disk import (
     IO_WORKERS, load_planned_copy, load_target, ownership_changes)
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.farm import read_farm
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import (
-    DYNAMIPS_MAC_BLOCK, MARKER_FORMAT, Gns3ProjectError, Project, adapter_count, describe_project, node_application_id,
-    node_consoles, node_dynamips_id, node_macs, stores_mac, summarise_nodes, used_by_project, vpcs_warning)
+    DYNAMIPS_MAC_BLOCK, MARKER_FORMAT, Gns3ProjectError, Project, adapter_count, compute_usage, describe_project,
+    node_application_id, node_consoles, node_dynamips_id, node_macs, stores_mac, summarise_nodes, used_by_project,
+    vpcs_warning)
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project_options import (
     DEFAULT_CONSOLE_RANGE, DEFAULT_MAC_PREFIX, DEFAULT_VNC_RANGE, check_project_id, reset_options)
 
 Allocators = namedtuple("Allocators", "ports macs app_ids dyn_ids")
+
+
+class Placement:
+    """Where each node of the batch runs: {(id(plan), node_id): compute_id} (empty without computes), and the
+    console pool and ranges that follow from it. Without computes every node draws from one pool (key None)
+    and the module's ranges; with computes, from the pool of its compute and that compute's ranges."""
+
+    def __init__(self, options, setup=None, computes=None):
+        self.options = options
+        self.setup = setup
+        self.computes = computes or {}
+
+    def compute_of(self, plan, node):
+        return self.computes.get((id(plan), node["node_id"]), node.get("compute_id"))
+
+    def pool_key(self, plan, node):
+        return self.compute_of(plan, node) if self.setup else None
+
+    def bounds(self, plan, node, kind):
+        compute = self.setup.by_id.get(self.compute_of(plan, node)) if self.setup else None
+        source = compute or self.options
+        return source.vnc_range if kind == "vnc" else source.console_range
 
 
 class Request:
@@ -73,26 +100,32 @@ class Plan:
         self.already = None          # our marker, when this directory is one we reset before
         self.changes = {}
         self.changed = False
+        self.compute_setup = None    # compute_options.ComputeSetup of the batch, None without computes
 
 
 def plan_reset(requests, projects_root=None, console_port_range=DEFAULT_CONSOLE_RANGE,
                vnc_port_range=DEFAULT_VNC_RANGE, mac_prefix=DEFAULT_MAC_PREFIX, used_console_ports=(),
-               used_macs=(), snapshots="drop", owner_uid=None, owner_gid=None, plan_from=None):
+               used_macs=(), snapshots="drop", owner_uid=None, owner_gid=None, plan_from=None, computes=None,
+               compute_placement=None):
     """Check every input and project, then decide every new value. Returns (plans, warnings).
     Raises Gns3ProjectError before anything is written. With `plan_from` (a project), a request whose
     path does not exist yet is planned as the copy of that project it will be (disk.load_planned_copy):
-    the whole batch is decided before its copies are made."""
+    the whole batch is decided before its copies are made. With `computes` (and `compute_placement`),
+    nodes are placed on computes and console ports are unique per compute (computes.py)."""
     options = reset_options(console_port_range, vnc_port_range, mac_prefix, used_console_ports, used_macs, snapshots)
+    setup = compute_setup(computes, compute_placement, options.console_range, options.vnc_range)
     check_names(requests)
     plans = plan_batch(requests, parallel_map(_loader(plan_from), [request.path for request in requests], IO_WORKERS))
-    allocators = farm_reservations(plans, projects_root, options)
-    kept = keep_pass(plans, options, allocators)
-    chosen = fresh_pass(plans, options, allocators, kept)
+    allocators, farm_load = farm_reservations(plans, projects_root, options, setup)
+    placement = Placement(options, setup, place_nodes(plans, setup, farm_load) if setup else None)
+    kept = keep_pass(plans, placement, allocators)
+    chosen = fresh_pass(plans, placement, allocators, kept)
     for plan in plans:
         chown = []
         if owner_uid is not None or owner_gid is not None:
             chown = ownership_changes(plan.project.directory, owner_uid, owner_gid)
-        build(plan, chosen, options.snapshots, chown)
+        build(plan, chosen, options.snapshots, chown, placement)
+        plan.compute_setup = setup
     warning = vpcs_warning([plan.project for plan in plans])
     return plans, [warning] if warning else []
 
@@ -170,10 +203,19 @@ def plan_batch(requests, projects):
 # The farm
 # ---------------------------------------------------------------------------------------------
 
-def farm_reservations(plans, projects_root, options):
-    """Allocators that know every port, MAC and id in use: the options' reservations and every other
-    project under projects_root, none of which may share a clone's name or project_id."""
-    ports, macs, app_ids, dyn_ids = set(options.used_ports), set(options.used_macs), set(), set()
+def farm_reservations(plans, projects_root, options, setup=None):
+    """(Allocators, {compute_id: nodes}): allocators that know every port, MAC and id in use, the options'
+    reservations and every other project under projects_root, none of which may share a clone's name or
+    project_id; and how many nodes those projects put on each compute.
+
+    Console ports are counted per compute when computes are given (GNS3 reserves them per compute), else
+    across the root. MACs, dynamips_id and IOU application_id stay unique across the root either way:
+    GNS3 checks no MAC at all and links between computes (UDP tunnels), clouds and NAT put clones of
+    several computes on one segment; dynamips ids are per project and compute (compute/dynamips
+    get_dynamips_id) and IOU application ids per compute across the controller's opened projects
+    (utils/application_id.py), so unique across the root is stricter than GNS3 and always safe."""
+    ports, macs, app_ids, dyn_ids = {}, set(options.used_macs), set(), set()
+    load = {}
     names, ids = {}, {}
     if projects_root:
         targets = set(plan.project.real_directory for plan in plans)
@@ -182,7 +224,11 @@ def farm_reservations(plans, projects_root, options):
                 raise Gns3ProjectError("%s; it is under projects_root %s, whose projects all count when choosing "
                                        "free ports and MACs: repair it or move it out" % (other, projects_root))
             used = used_by_project(other)
-            ports |= used[0]
+            by_compute, counts = compute_usage(other)
+            for compute_id, held in by_compute.items():
+                ports.setdefault(compute_id if setup else None, set()).update(held)
+            for compute_id, count in counts.items():
+                load[compute_id] = load.get(compute_id, 0) + count
             macs |= used[1]
             app_ids |= used[2]
             dyn_ids |= used[3]
@@ -195,19 +241,16 @@ def farm_reservations(plans, projects_root, options):
         if plan.new_project_id in ids:
             raise Gns3ProjectError("project_id %s for %s is already used by %s: give another project_id or name"
                                    % (plan.new_project_id, plan.project.directory, ids[plan.new_project_id]))
-    return Allocators(PortAllocator(ports), MacAllocator(options.mac_prefix.base, options.mac_prefix.free_bits, macs),
-                      IdAllocator(IOU_APPLICATION_ID_RANGE, app_ids), IdAllocator(DYNAMIPS_ID_RANGE, dyn_ids))
+    return Allocators(PortPools(options.used_ports, ports),
+                      MacAllocator(options.mac_prefix.base, options.mac_prefix.free_bits, macs),
+                      IdAllocator(IOU_APPLICATION_ID_RANGE, app_ids), IdAllocator(DYNAMIPS_ID_RANGE, dyn_ids)), load
 
 
 # ---------------------------------------------------------------------------------------------
 # The two passes
 # ---------------------------------------------------------------------------------------------
 
-def _console_bounds(options, kind):
-    return options.vnc_range if kind == "vnc" else options.console_range
-
-
-def keep_pass(plans, options, allocators):
+def keep_pass(plans, placement, allocators):
     """{(id(plan), node_id): {field: value}} of what each node of a project we already reset keeps:
     every value still free and in range (an idempotent rerun keeps them all)."""
     kept = {}
@@ -216,9 +259,10 @@ def keep_pass(plans, options, allocators):
             continue
         for node in plan.project.nodes:
             keep = {}
+            pool = allocators.ports.pool(placement.pool_key(plan, node))
             for field, port, kind in node_consoles(node):
-                bounds = _console_bounds(options, kind)
-                if bounds[0] <= port <= bounds[1] and allocators.ports.claim(port):
+                bounds = placement.bounds(plan, node, kind)
+                if bounds[0] <= port <= bounds[1] and pool.claim(port):
                     keep[field] = port
             base, _adapters, block = node_macs(node)
             if stores_mac(node) and base is not None and allocators.macs.covers(base) \
@@ -244,21 +288,24 @@ def _fresh_mac(node, plan, options, allocators):
     return base
 
 
-def fresh_pass(plans, options, allocators, kept):
+def fresh_pass(plans, placement, allocators, kept):
     """{(id(plan), node_id): {field: value}}: what each node keeps, and a fresh value for everything else.
     Raises when a range is exhausted, with how many ports the batch needs."""
-    shortage = {"console": 0, "vnc": 0}
+    options = placement.options
+    shortage, needed = {}, {}   # (pool key, kind): ports missing, ports asked
     chosen = {}
     for plan in plans:
         for node in plan.project.nodes:
             key = (id(plan), node["node_id"])
             values = dict(kept.get(key, {}))
+            pool_key = placement.pool_key(plan, node)
             for field, _port, kind in node_consoles(node):
                 if field in values:
                     continue
-                port = allocators.ports.allocate(_console_bounds(options, kind))
+                needed[(pool_key, kind)] = needed.get((pool_key, kind), 0) + 1
+                port = allocators.ports.pool(pool_key).allocate(placement.bounds(plan, node, kind))
                 if port is None:
-                    shortage[kind] += 1
+                    shortage[(pool_key, kind)] = shortage.get((pool_key, kind), 0) + 1
                 values[field] = port
             if stores_mac(node) and "mac" not in values:
                 values["mac"] = _fresh_mac(node, plan, options, allocators)
@@ -273,15 +320,25 @@ def fresh_pass(plans, options, allocators, kept):
                     raise Gns3ProjectError("no free dynamips_id (1-4096) is left for node %s of %s"
                                            % (node.get("name"), plan.request.name))
             chosen[key] = values
-    for kind, option in (("console", "console_port_range"), ("vnc", "vnc_port_range")):
-        if shortage[kind]:
-            bounds = _console_bounds(options, kind)
-            needed = sum(1 for plan in plans for node in plan.project.nodes for _f, _p, k in node_consoles(node)
-                         if k == kind and _f not in kept.get((id(plan), node["node_id"]), {}))
+    for (pool_key, kind), missing in sorted(shortage.items(), key=lambda item: (str(item[0][0]), item[0][1])):
+        option = "vnc_port_range" if kind == "vnc" else "console_port_range"
+        asked = needed[(pool_key, kind)]
+        if placement.setup is None:
+            bounds = options.vnc_range if kind == "vnc" else options.console_range
             raise Gns3ProjectError(
                 "%s %d-%d is exhausted: the batch needs %d new %s ports and only %d are free (after every project under "
                 "projects_root and used_console_ports); nothing was written. Widen %s or reset fewer projects"
-                % (option, bounds[0], bounds[1], needed, kind, needed - shortage[kind], option))
+                % (option, bounds[0], bounds[1], asked, kind, asked - missing, option))
+        compute = placement.setup.by_id.get(pool_key)
+        source = compute or options
+        bounds = source.vnc_range if kind == "vnc" else source.console_range
+        raise Gns3ProjectError(
+            "compute %s has no room for its share: its %s %d-%d is exhausted, the nodes placed on it need %d new %s "
+            "ports and only %d are free (after every project under projects_root on that compute and "
+            "used_console_ports); nothing was written. Widen %s, give that compute a lower capacity so that "
+            "fewer nodes go there, add computes, or reset fewer projects" % (
+                pool_key, option, bounds[0], bounds[1], asked, kind, asked - missing,
+                "computes[].%s of %s" % (option, pool_key) if compute else option))
     return chosen
 
 
@@ -335,9 +392,9 @@ def _set_ids(plan, node, old_node, values):
             plan.file_renames.append((node["node_id"], old_dyn, values["dynamips_id"]))
 
 
-def build(plan, chosen, snapshots, chown=()):
+def build(plan, chosen, snapshots, chown=(), placement=None):
     """Write the new topology of one project in memory and list its file system changes; `chown` are
-    the paths whose owner or group change (disk.ownership_changes)."""
+    the paths whose owner or group change (disk.ownership_changes), `placement` where each node runs."""
     project = plan.project
     data = json.loads(json.dumps(project.data))   # deep copy, JSON types only
     new_pid = plan.new_project_id
@@ -351,6 +408,7 @@ def build(plan, chosen, snapshots, chown=()):
         new_id = derive_id(new_pid, original)
         node_map[current] = new_id
         reverse_old[new_id] = original
+    moved = {}   # new node_id: compute in the source, for the nodes a reset moved
     for node, old_node in zip(data["topology"]["nodes"], project.nodes):
         values = chosen[(id(plan), old_node["node_id"])]
         node["node_id"] = node_map[old_node["node_id"]]
@@ -358,8 +416,15 @@ def build(plan, chosen, snapshots, chown=()):
         if "mac" in values:
             _set_mac(node, values["mac"])
         _set_ids(plan, node, old_node, values)
-        if "compute_id" in old_node:
-            node["compute_id"] = old_node["compute_id"]   # never moves: remote computes stay remote
+        compute_id = placement.compute_of(plan, old_node) if placement else old_node.get("compute_id")
+        if "compute_id" in old_node or compute_id is not None:
+            node["compute_id"] = compute_id   # moves only when placed (computes.place_nodes)
+        if compute_id != original_compute(plan, old_node):
+            moved[node["node_id"]] = original_compute(plan, old_node)
+    if placement and placement.setup:
+        data["topology"]["computes"] = computes_list(data["topology"].get("computes", []),
+                                                     set(node.get("compute_id") for node in data["topology"]["nodes"]),
+                                                     placement.setup)
     for link in data["topology"].get("links", []):
         if link.get("link_id"):
             link["link_id"] = derive_id(new_pid, _original_id(plan, link["link_id"], "links"))
@@ -393,6 +458,8 @@ def build(plan, chosen, snapshots, chown=()):
         "link_ids": dict(_pairs(plan, "links", data, project)),
         "drawing_ids": dict(_pairs(plan, "drawings", data, project)),
     }
+    if moved:
+        plan.marker["compute_ids"] = moved
     plan.chown = list(chown)
 
     before = describe_project(project)
@@ -435,11 +502,15 @@ def result_of(plan):
 
 
 def reset_result(plans, warnings):
-    """gns3_project_reset's result: changed, one entry per project, the diff of the changed ones, warnings."""
+    """gns3_project_reset's result: changed, one entry per project, the diff of the changed ones, warnings,
+    and with computes what each compute runs."""
+    setup = plans[0].compute_setup if plans else None
     changed_plans = [plan for plan in plans if plan.changed]
+    projects = [result_of(plan) for plan in plans]
     return {
         "changed": bool(changed_plans),
-        "projects": [result_of(plan) for plan in plans],
+        "projects": projects,
+        "computes": compute_report(projects, setup) if setup else [],
         "diff": {
             "before": dict((plan.project.directory, plan.changes["before"]) for plan in changed_plans),
             "after": dict((plan.project.directory, plan.changes["after"]) for plan in changed_plans),

@@ -38,5 +38,6 @@ def _plan(params, uid, gid, plan_from=None):
         requests, projects_root=params["projects_root"], console_port_range=params["console_port_range"],
         vnc_port_range=params["vnc_port_range"], mac_prefix=params["mac_prefix"],
         used_console_ports=params["used_console_ports"], used_macs=params["used_macs"],
-        snapshots=params["snapshots"], owner_uid=uid, owner_gid=gid, plan_from=plan_from)
+        snapshots=params["snapshots"], owner_uid=uid, owner_gid=gid, plan_from=plan_from,
+        computes=params.get("computes"), compute_placement=params.get("compute_placement"))
     return reset_result(plans, warnings), plans

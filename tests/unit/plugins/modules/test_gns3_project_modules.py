@@ -150,3 +150,63 @@ def test_a_bad_lock_timeout_is_refused_before_anything_is_read(root, run_module)
     result = run_module(gns3_project_reset, reset_args(root, lock_timeout=-1))
     assert result["failed"] is True and "lock_timeout must be a whole number from 0 to 86400" in result["msg"]
     assert not os.path.exists(str(root / ".labfarm-farm.lock"))
+
+
+# --- issue 12 section 3: remote computes, and numeric ownership -------------------------------------
+
+def test_reset_numeric_owner_and_group_need_no_such_user_on_this_host(root, run_module):
+    """The storage host that runs the reset need not have the servers' gns3 user: a uid and gid are taken
+    as they are (as YAML's unquoted numbers too)."""
+    import grp
+    import pwd
+    uid, gid = 54321, 54322
+    with pytest.raises(KeyError):
+        pwd.getpwuid(uid)
+    with pytest.raises(KeyError):
+        grp.getgrgid(gid)
+    result = run_module(gns3_project_reset, reset_args(root, owner=str(uid), group=gid))
+    assert result["changed"] is True and not result.get("failed"), result.get("msg")
+    for name in ("clone1", "clone2"):
+        for base, dirs, names in os.walk(str(root / name)):
+            for entry in [""] + dirs + names:
+                info = os.lstat(os.path.join(base, entry) if entry else base)
+                assert (info.st_uid, info.st_gid) == (uid, gid), os.path.join(base, entry)
+    assert run_module(gns3_project_reset, reset_args(root, owner=str(uid), group=str(gid)))["changed"] is False
+
+
+def test_reset_places_nodes_on_computes_through_the_module(root, run_module):
+    computes = [{"id": "c1", "host": "10.0.0.11", "capacity": 5, "console_port_range": "30000-30099"},
+                {"id": "c2", "host": "10.0.0.12", "port": 3443, "protocol": "https", "name": "second",
+                 "node_types": ["vpcs", "qemu"]}]
+    args = reset_args(root, computes=computes, compute_placement={"per": "clone", "policy": "concentrated"})
+    result = run_module(gns3_project_reset, args)
+    assert not result.get("failed"), result.get("msg")
+    assert [(c["id"], c["name"], c["projects"], c["nodes"], c["capacity"]) for c in result["computes"]] == \
+        [("c1", "c1", 1, 5, 5), ("c2", "second", 1, 5, None)]
+    first, second = result["projects"]
+    assert set(n["compute_id"] for n in first["nodes"]) == {"c1"} and first["summary"]["computes"] == {"c1": 5}
+    assert all(30000 <= n["console"] <= 30099 for n in first["nodes"] if n["console"])
+    assert set(n["compute_id"] for n in second["nodes"]) == {"c2"}
+    with open(str(root / "clone2" / "lab.gns3")) as handle:
+        assert json.load(handle)["topology"]["computes"] == [
+            {"compute_id": "c2", "host": "10.0.0.12", "name": "second", "port": 3443, "protocol": "https"}]
+    assert run_module(gns3_project_reset, args)["changed"] is False
+
+
+@pytest.mark.parametrize("computes, placement, words", [
+    ([{"id": "c1", "host": "h", "node_types": ["vpcs"]}], None,
+     ["the 5 nodes of Cexam_01 (qemu, vpcs) cannot run on any compute of computes (c1 runs vpcs)"]),
+    ([{"id": "c1", "host": "h", "capacity": 7}], None, ["have no room for the batch: it places 10 nodes"]),
+    ([{"id": "c1"}], None, ["computes[0] (c1) has no host"]),
+    ([{"id": "c1", "host": "h"}], {"from": ["local"], "policy": "best"}, ["value of policy must be one of"]),
+])
+def test_reset_compute_refusals_write_nothing(root, run_module, computes, placement, words):
+    before = open(str(root / "clone1" / "lab.gns3")).read()
+    args = reset_args(root, computes=computes)
+    if placement:
+        args["compute_placement"] = placement
+    result = run_module(gns3_project_reset, args)
+    assert result["failed"]
+    for word in words:
+        assert word in result["msg"]
+    assert open(str(root / "clone1" / "lab.gns3")).read() == before

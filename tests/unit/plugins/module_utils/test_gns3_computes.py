@@ -1,0 +1,256 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""gns3_project_reset with remote computes (GNS3's own farm): placement of each clone's nodes over computes,
+the project file's computes list, console ports unique per compute, and the refusals, on the projects real
+GNS3 2.2 and 3.0 servers wrote (tests/fixtures/gns3). The real controllers and computes are
+tests/integration/gns3_computes."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import shutil
+import uuid
+
+import pytest
+
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.apply import apply_plan
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.compute_options import compute_setup
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.disk import load_project
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import Gns3ProjectError, node_consoles
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.plan import Request, plan_reset, reset_result
+
+FIXTURES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "fixtures", "gns3"))
+LAB = {9: "lab_v2.2.61", 10: "lab_v3.0.6"}
+C1 = {"id": "c1", "host": "10.0.0.11", "name": "compute-1"}
+C2 = {"id": "c2", "host": "10.0.0.12", "name": "compute-2"}
+
+
+def make_root(tmp_path, clones, revision=10, edit=None):
+    """A projects root with the fixture lab as src (edited by `edit(data)`) and `clones` copies of it."""
+    root = tmp_path / "projects"
+    shutil.copytree(os.path.join(FIXTURES, "projects", LAB[revision]), str(root / "src"))
+    if edit:
+        path = str(root / "src" / "lab.gns3")
+        with open(path) as handle:
+            data = json.load(handle)
+        edit(data)
+        with open(path, "w") as handle:
+            json.dump(data, handle)
+    for index in range(1, clones + 1):
+        shutil.copytree(str(root / "src"), str(root / ("clone%02d" % index)))
+    return str(root), [Request(str(root / ("clone%02d" % i)), "Cexam_%02d" % i) for i in range(1, clones + 1)]
+
+
+def run(root, requests, write=True, **kwargs):
+    plans, warnings = plan_reset(requests, projects_root=root, **kwargs)
+    if write:
+        for plan in plans:
+            if plan.changed:
+                apply_plan(plan)
+    return reset_result(plans, warnings)
+
+
+def files(root, clones):
+    return [load_project(os.path.join(root, "clone%02d" % i)).data for i in range(1, clones + 1)]
+
+
+def computes_of(data):
+    return [node["compute_id"] for node in data["topology"]["nodes"]]
+
+
+def ports_by_compute(datas):
+    seen = {}
+    for data in datas:
+        for node in data["topology"]["nodes"]:
+            for _field, port, _kind in node_consoles(node):
+                seen.setdefault(node["compute_id"], []).append(port)
+    return seen
+
+
+@pytest.mark.parametrize("revision", [9, 10])
+def test_per_clone_even_places_every_clone_on_one_compute_and_writes_the_computes_list(tmp_path, revision):
+    root, requests = make_root(tmp_path, 6, revision)
+    result = run(root, requests, computes=[C1, C2], compute_placement={"per": "clone", "policy": "even"})
+    datas = files(root, 6)
+    assert [set(computes_of(data)) for data in datas] == [{"c1"}] * 3 + [{"c2"}] * 3
+    # what GNS3 2.2 and 3.0 write for a compute (Compute.__json__/asdict(topology_dump=True))
+    assert datas[0]["topology"]["computes"] == [
+        {"compute_id": "c1", "host": "10.0.0.11", "name": "compute-1", "port": 3080, "protocol": "http"}]
+    assert datas[5]["topology"]["computes"] == [
+        {"compute_id": "c2", "host": "10.0.0.12", "name": "compute-2", "port": 3080, "protocol": "http"}]
+    assert [p["summary"]["computes"] for p in result["projects"]] == [{"c1": 5}] * 3 + [{"c2": 5}] * 3
+    assert [(c["id"], c["projects"], c["nodes"]) for c in result["computes"]] == [("c1", 3, 15), ("c2", 3, 15)]
+    assert all(n["compute_id"] in ("c1", "c2") for p in result["projects"] for n in p["nodes"])
+    # the source is untouched, and a rerun moves nothing and writes nothing
+    assert set(computes_of(load_project(os.path.join(root, "src")).data)) == {"local"}
+    again = run(root, requests, computes=[C1, C2], compute_placement={"per": "clone", "policy": "even"})
+    assert again["changed"] is False
+    assert files(root, 6) == datas
+
+
+def test_per_node_round_robin_spreads_each_clone_and_lists_both_computes(tmp_path):
+    root, requests = make_root(tmp_path, 2)
+    run(root, requests, computes=[C1, C2], compute_placement={"per": "node", "policy": "round_robin"})
+    datas = files(root, 2)
+    assert computes_of(datas[0]) == ["c1", "c2", "c1", "c2", "c1"]
+    assert computes_of(datas[1]) == ["c2", "c1", "c2", "c1", "c2"]
+    assert [entry["compute_id"] for entry in datas[0]["topology"]["computes"]] == ["c1", "c2"]
+
+
+def test_consoles_are_unique_per_compute_which_lifts_the_ceiling_of_one_range(tmp_path):
+    # 4 consoles per clone (3 VPCS, R1; SW1 has none), 4 clones: 16 ports, and the range holds 11
+    root, requests = make_root(tmp_path, 4)
+    with pytest.raises(Gns3ProjectError, match="console_port_range 9990-10000 is exhausted: the batch needs 16"):
+        run(root, requests, write=False, console_port_range="9990-10000")
+    run(root, requests, console_port_range="9990-10000", computes=[C1, C2])
+    seen = ports_by_compute(files(root, 4))
+    assert sorted(seen) == ["c1", "c2"]
+    for ports in seen.values():
+        assert len(ports) == len(set(ports)) == 8 and all(9990 <= port <= 10000 for port in ports)
+    assert set(seen["c1"]) == set(seen["c2"])   # the same ports, on two computes
+
+
+def test_two_hundred_clones_of_thirty_nodes_fit_in_gns3s_range_with_two_computes(tmp_path):
+    def thirty(data):
+        model = next(node for node in data["topology"]["nodes"] if node["node_type"] == "vpcs")
+        nodes = []
+        for index in range(30):
+            item = json.loads(json.dumps(model))
+            item.update(node_id=str(uuid.uuid4()), name="PC%d" % index, console=5000 + index)
+            nodes.append(item)
+        data["topology"].update(nodes=nodes, links=[])
+    root, requests = make_root(tmp_path, 200, edit=thirty)
+    with pytest.raises(Gns3ProjectError, match="console_port_range 5000-10000 is exhausted: the batch needs 6000"):
+        run(root, requests, write=False)
+    result = run(root, requests, write=False, computes=[C1, C2])
+    assert [(c["projects"], c["nodes"]) for c in result["computes"]] == [(100, 3000), (100, 3000)]
+    for compute in ("c1", "c2"):
+        ports = [n["console"] for p in result["projects"] for n in p["nodes"] if n["compute_id"] == compute]
+        assert len(ports) == len(set(ports)) == 3000
+
+
+def test_the_farm_scan_counts_ports_and_nodes_per_compute(tmp_path):
+    root, requests = make_root(tmp_path, 2)
+    # a project already on c1 holds 9997-10000 there and 5 of c1's capacity of 8
+    run(root, requests[:1], console_port_range="9990-10000", computes=[C1])
+    result = run(root, requests[1:], write=False, console_port_range="9990-10000",
+                 computes=[dict(C1, capacity=8), C2], compute_placement={"policy": "concentrated"})
+    assert result["projects"][0]["summary"]["computes"] == {"c2": 5}
+    assert sorted(n["console"] for n in result["projects"][0]["nodes"] if n["console"]) == [9997, 9998, 9999, 10000]
+    # with room on c1, the same clone goes there and takes other ports than the first clone's
+    result = run(root, requests[1:], write=False, console_port_range="9990-10000", computes=[C1, C2],
+                 compute_placement={"policy": "concentrated"})
+    assert result["projects"][0]["summary"]["computes"] == {"c1": 5}
+    assert sorted(n["console"] for n in result["projects"][0]["nodes"] if n["console"]) == [9993, 9994, 9995, 9996]
+
+
+def test_only_the_computes_asked_for_are_placed_the_others_stay(tmp_path):
+    def spread(data):
+        data["topology"]["nodes"][0]["compute_id"] = "old"
+        data["topology"]["computes"] = [{"compute_id": "old", "host": "10.0.0.9", "name": "old", "port": 3080,
+                                         "protocol": "http"}]
+    root, requests = make_root(tmp_path, 2, edit=spread)
+    run(root, requests, computes=[C1])
+    data = files(root, 2)[0]
+    assert computes_of(data) == ["old", "c1", "c1", "c1", "c1"]
+    assert [entry["compute_id"] for entry in data["topology"]["computes"]] == ["old", "c1"]
+    # asked for: the node on "old" is placed too, and "old" stays listed as it was (the reset does not own it)
+    run(root, requests, computes=[C1], compute_placement={"from": ["old", "local"]})
+    data = files(root, 2)[0]
+    assert computes_of(data) == ["c1"] * 5
+
+
+def test_a_rerun_keeps_the_computes_of_the_clones_it_placed_when_the_batch_grows(tmp_path):
+    root, requests = make_root(tmp_path, 3)
+    run(root, requests[:2], computes=[C1, C2])
+    before = [computes_of(data) for data in files(root, 2)]
+    result = run(root, requests, computes=[C1, C2])
+    assert [computes_of(data) for data in files(root, 2)] == before
+    assert [p["changed"] for p in result["projects"]] == [False, False, True]
+    assert result["projects"][2]["summary"]["computes"] in ({"c1": 5}, {"c2": 5})
+
+
+def test_a_node_type_no_compute_runs_is_refused_before_anything_is_written(tmp_path):
+    root, requests = make_root(tmp_path, 2)
+    before = files(root, 2)
+    computes = [dict(C1, node_types=["vpcs"]), dict(C2, node_types=["vpcs", "docker"])]
+    with pytest.raises(Gns3ProjectError) as error:
+        run(root, requests, computes=computes)
+    message = str(error.value)
+    assert "the 5 nodes of Cexam_01 (qemu, vpcs) cannot run on any compute of computes" in message
+    assert "c1 runs vpcs; c2 runs docker, vpcs" in message and "node_types" in message
+    with pytest.raises(Gns3ProjectError, match=r"node SW1 \(qemu\) of Cexam_01 cannot run on any compute"):
+        run(root, requests, computes=computes, compute_placement={"per": "node"})
+    assert files(root, 2) == before
+    # per node, each type goes where it runs
+    run(root, requests, computes=[dict(C1, node_types=["vpcs"]), dict(C2, node_types=["qemu"])],
+        compute_placement={"per": "node"})
+    for data in files(root, 2):
+        assert set((n["node_type"], n["compute_id"]) for n in data["topology"]["nodes"]) == {("vpcs", "c1"), ("qemu", "c2")}
+
+
+def test_a_node_staying_on_a_compute_that_does_not_run_it_is_refused(tmp_path):
+    def on_c2(data):
+        data["topology"]["nodes"][0]["compute_id"] = "c2"
+    root, requests = make_root(tmp_path, 1, edit=on_c2)
+    with pytest.raises(Gns3ProjectError, match=r"node PC1 \(vpcs\) of Cexam_01 is on compute c2, whose node_types \(qemu\)"):
+        run(root, requests, computes=[C1, dict(C2, node_types=["qemu"])])
+
+
+def test_a_compute_the_controller_would_not_know_is_refused(tmp_path):
+    def ghost(data):
+        data["topology"]["nodes"][0]["compute_id"] = "ghost"
+    root, requests = make_root(tmp_path, 1, edit=ghost)
+    with pytest.raises(Gns3ProjectError) as error:
+        run(root, requests, computes=[C1])
+    assert "node PC1 (vpcs) of Cexam_01 is on compute 'ghost', which neither computes nor the project's own " \
+           "computes list holds" in str(error.value)
+    assert "add it to computes (id, host, port)" in str(error.value)
+
+
+def test_a_compute_without_room_for_its_share_is_refused(tmp_path):
+    root, requests = make_root(tmp_path, 3)
+    with pytest.raises(Gns3ProjectError) as error:
+        run(root, requests, computes=[dict(C1, capacity=5), dict(C2, capacity=5)])
+    message = str(error.value)
+    assert "have no room for the batch: it places 15 nodes (per clone)" in message
+    assert "c1 capacity 5, 0 used, c2 capacity 5, 0 used" in message and "Nothing was written" in message
+    # console ports: c2's own range holds 2 ports, its share needs 4
+    with pytest.raises(Gns3ProjectError) as error:
+        run(root, requests[:2], computes=[C1, dict(C2, console_port_range="9000-9001")])
+    assert "compute c2 has no room for its share: its console_port_range 9000-9001 is exhausted, the nodes placed " \
+           "on it need 4 new console ports and only 2 are free" in str(error.value)
+    assert "Widen computes[].console_port_range of c2" in str(error.value)
+
+
+@pytest.mark.parametrize("computes, placement, message", [
+    ([{"host": "h"}], None, r"computes\[0\] has no id"),
+    ([{"id": "c1"}], None, r"computes\[0\] \(c1\) has no host"),
+    ([C1, dict(C2, id="c1")], None, r"computes\[0\] and computes\[1\] both have id 'c1'"),
+    ([C1, dict(C2, name="compute-1")], None, "both named 'compute-1': the controller refuses two computes of one name"),
+    ([dict(C1, node_types=["vpcs", "iosv"])], None, "'iosv' is not a GNS3 node type"),
+    ([dict(C1, capacity=-1)], None, r"computes\[0\] \(c1\): capacity must be a whole number >= 0"),
+    ([dict(C1, protocol="ftp")], None, "protocol must be http or https"),
+    ([C1, dict(C2, host="10.0.0.11")], None, "both on host 10.0.0.11 and their console_port_range overlap"),
+    ([C1], {"per": "project"}, "per must be clone or node"),
+    ([C1], {"policy": "random"}, "policy must be one of round_robin, even"),
+    ([], {"per": "node"}, "compute_placement is given but computes is empty"),
+])
+def test_compute_options_are_refused_with_the_value_and_the_fix(computes, placement, message):
+    with pytest.raises(Gns3ProjectError, match=message):
+        compute_setup(computes, placement, (5000, 10000), (5900, 10000))
+
+
+def test_local_may_be_a_compute_and_is_never_written_in_the_computes_list(tmp_path):
+    root, requests = make_root(tmp_path, 2)
+    run(root, requests, computes=[{"id": "local"}, dict(C1, host="127.0.0.1", console_port_range="30000-30099")])
+    datas = files(root, 2)
+    assert [set(computes_of(data)) for data in datas] == [{"local"}, {"c1"}]
+    assert datas[0]["topology"]["computes"] == [] and datas[1]["topology"]["computes"][0]["compute_id"] == "c1"
+    assert all(30000 <= port <= 30099 for port in ports_by_compute(datas)["c1"])
+    assert all(5000 <= port <= 10000 for port in ports_by_compute(datas)["local"])
