@@ -22,7 +22,8 @@ description:
     replaces the directory only once the whole archive arrived with the source's digest. The source only names
     items; each receiver decides where they go, and relays the items it has no target for.
   - Fast. The source sends with sendfile(2) and skips holes (SEEK_DATA/SEEK_HOLE) and zero chunks, which stay
-    holes in file targets. A writer thread per receiver keeps the disk off the network path and
+    holes in file targets. A raw item holding an ext2/3/4 or FAT file system sends only the blocks the file system
+    uses, read from its allocation bitmaps or FAT (O(filesystem_aware)). A writer thread per receiver keeps the disk off the network path and
     writes with O_DIRECT (O(direct)). O(compress) puts zlib or zstd on the wire for slow links.
   - Verified. Every chunk carries its checksum (xxh3 when the python xxhash package is installed, else CRC-32),
     checked before it is written. Each receiver reports the digest of what it wrote, and a node whose digest
@@ -125,6 +126,10 @@ options:
             device at least as large as the item. For an archive, a directory that is replaced by the archive's
             content.
         type: path
+      filesystem_aware:
+        description: On the source, O(filesystem_aware) for this item only. Defaults to O(filesystem_aware).
+        type: bool
+        version_added: 0.2.0
   timeout:
     description:
       - Seconds a node may neither take data nor acknowledge it before it is bypassed. Also how long a receiver
@@ -155,6 +160,19 @@ options:
     description: With O(mode=send), send holes and all-zero chunks as lengths only.
     type: bool
     default: true
+  filesystem_aware:
+    description:
+      - With O(mode=send), a raw item that holds an ext2/3/4 or FAT (12, 16, 32) file system sends only the blocks
+        the file system uses, read from its block bitmaps or its FAT; the rest crosses the wire as unused holes.
+        Unused space stays a hole in a file target and is left as it was on a block device target. The copy holds
+        the same file system, not the old bytes of deleted files.
+      - Detected per item. An item with no such file system, or one whose bitmaps do not look sane (a bad magic or
+        checksum, larger than the item, a journal that needs recovery, features this reader does not know), is
+        sent whole, and RV(filesystems) says why.
+      - The file system must not be mounted read-write on the source while it is sent.
+    type: bool
+    default: true
+    version_added: 0.2.0
   force:
     description: With O(mode=receive), write a block device even when it is mounted or in use.
     type: bool
@@ -287,6 +305,23 @@ bytes:
   returned: mode is send
   type: int
   sample: 8589934592
+sent_bytes:
+  description:
+    - With O(mode=send), the bytes of data the source sent in this session (before compression, resent and fetched
+      ranges included). Holes, zero chunks and the space a file system does not use are not in it.
+  returned: mode is send
+  type: int
+  sample: 1073741824
+  version_added: 0.2.0
+filesystems:
+  description:
+    - With O(mode=send), per item, the file system found and the bytes it uses (O(filesystem_aware)), or why the item
+      is sent whole (C(filesystem) null and C(reason)).
+  returned: mode is send
+  type: dict
+  sample: {disk: {filesystem: ext4, reason: null, block_size: 4096, blocks: 2621440, groups: 80, used_bytes: 1073741824},
+           home: {filesystem: null, reason: an archive is sent whole}}
+  version_added: 0.2.0
 node:
   description: With O(mode=receive), this node's name.
   returned: mode is receive

@@ -12,6 +12,10 @@
 * Items are cut into segments (``segments``). Holes come from SEEK_DATA/SEEK_HOLE (sparse files)
   or from chunks that are all zeros (disks): they cross the wire as a length only and stay holes in
   file targets (zeros are written on block devices).
+* Filesystem-aware transfer: a raw item that holds an ext2/3/4 or FAT file system sends only the blocks
+  its allocation bitmaps (``used_blocks``) say are used. The rest are unused holes: holes in file targets,
+  left as they are on block devices. An item whose file system is not recognised, or whose bitmaps do
+  not look sane, is sent whole, and ``filesystem`` says why.
 * Resume: a receiver keeps, per item and target, the records it made durable (fdatasync first) in
   a state file; a later run of the same source item (same identity: path, size, mtime, chunk,
   checksum) starts from there.
@@ -35,7 +39,8 @@ import time
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.files import atomic_write
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.errors import RingError
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.segments import KIND_DATA, KIND_HOLE, grid_segments, item_digest
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.segments import KIND_DATA, KIND_HOLE, KIND_UNUSED, grid_segments, item_digest
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.used_blocks import FreeMap, intersect, used_extents
 
 SEEK_DATA = getattr(os, "SEEK_DATA", 3)
 SEEK_HOLE = getattr(os, "SEEK_HOLE", 4)
@@ -74,7 +79,7 @@ def data_extents(fd, size):
 class SourceItem:
     """One item at the source: open, mapped, cut into segments, with its digest once scanned."""
 
-    def __init__(self, index, spec, chunk, checksum_name, checksum, sparse):
+    def __init__(self, index, spec, chunk, checksum_name, checksum, sparse, filesystem_aware=True):
         self.index = index
         self.name = spec["name"]
         self.path = spec["src"]
@@ -104,11 +109,25 @@ class SourceItem:
             self.extents = data_extents(self.fd, self.size)
         else:
             self.extents = [(0, self.size)] if self.size else []
-        self.identity = hashlib.sha256(json.dumps(
-            [os.path.realpath(self.path), self.size, info.st_mtime_ns, info.st_ino, self.format, chunk,
-             checksum_name]).encode("utf-8")).hexdigest()[:32]
+        self.free = None
+        self.filesystem = {"filesystem": None, "reason": "filesystem_aware is off"}
+        if self.format != "raw":
+            self.filesystem = {"filesystem": None, "reason": "an archive is sent whole"}
+        elif filesystem_aware and self.map is not None:
+            used, self.filesystem = used_extents(self._read, self.size)
+            if used is not None:
+                self.extents = intersect(self.extents, used)
+                self.free = FreeMap(used)
+        identity = [os.path.realpath(self.path), self.size, info.st_mtime_ns, info.st_ino, self.format, chunk, checksum_name]
+        if self.free is not None:
+            # a resumed target's records hold unused holes only when this run has them too
+            identity.append(self.filesystem["filesystem"])
+        self.identity = hashlib.sha256(json.dumps(identity).encode("utf-8")).hexdigest()[:32]
         self.records = {}          # offset -> record, filled as segments are made
         self.zero_sums = {}
+
+    def _read(self, offset, length):
+        return self.map[offset:offset + length]
 
     def manifest(self):
         return {"name": self.name, "size": self.size, "format": self.format, "identity": self.identity}
@@ -132,6 +151,8 @@ class SourceItem:
                 rec = (offset, length, KIND_HOLE, 0)
             else:
                 rec = (offset, length, KIND_DATA, value)
+        elif self.free is not None and self.free.free(offset, length):
+            rec = (offset, length, KIND_UNUSED, 0)
         else:
             rec = (offset, length, KIND_HOLE, 0)
         self.records[offset] = rec
@@ -393,8 +414,9 @@ class Target:
                 return
         elif kind == KIND_DATA:
             self._pwrite(payload, offset)
-        elif self.is_device:
+        elif self.is_device and kind == KIND_HOLE:
             self._zero_device(offset, length)
+        # KIND_UNUSED: space the file system does not use, left as it is (a hole in a file target)
         with self.lock:
             self.records.append((offset, length, kind, checksum))
             self.offset = offset + length

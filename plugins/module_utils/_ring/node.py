@@ -52,10 +52,12 @@ def node_for(params):
                         replay_buffer=params["replay_buffer"] << 20, name=params["node_name"],
                         progress_file=params["progress_file"])
     return Sender(params["session"], params["key"],
-                  [dict(name=i["name"], src=i["src"], format=i["format"]) for i in params["items"]],
+                  [dict(name=i["name"], src=i["src"], format=i["format"],
+                        filesystem_aware=params["filesystem_aware"] if i.get("filesystem_aware") is None else i["filesystem_aware"])
+                   for i in params["items"]],
                   params["chain"], listen=params["listen"], timeout=params["timeout"],
                   compress=params["compress"], checksum=params["checksum"], chunk=params["chunk_size"],
-                  sparse=params["sparse"], name=params["node_name"] or "source",
+                  sparse=params["sparse"], filesystem_aware=params["filesystem_aware"], name=params["node_name"] or "source",
                   progress_file=params["progress_file"])
 
 

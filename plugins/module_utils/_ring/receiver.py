@@ -40,7 +40,7 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._ring.options im
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.pool import BufferPool
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.relay import END_POS, EventLog, Forwarder, Relay
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.report import Acker, Progress, Reporter
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.segments import KIND_DATA, KIND_HOLE
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.segments import KIND_DATA, KIND_HOLE, KIND_UNUSED
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.upstream import Upstreams
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.writer import Writer
 
@@ -227,7 +227,7 @@ class Receiver:
                 return
             kind = KIND_DATA
         else:
-            raw, kind = None, KIND_HOLE
+            raw, kind = None, KIND_UNUSED if frame.flags & wire.FLAG_UNUSED else KIND_HOLE
         self.writer.put(("seg", frame.item, (frame.offset, frame.raw_len, kind, frame.checksum, raw), self.pool.seq))
         self.pool.append(pos, frame.header, frame.payload)
         self.pos = (frame.item, frame.offset + frame.raw_len)

@@ -8,7 +8,9 @@
 * Items are cut on a fixed grid of ``chunk`` bytes, split again where data meets a hole.
 * An item's digest is SHA-256 over the list of its segments (offset, length, kind, chunk checksum):
   the same grid on every node, so a receiver's digest equals the source's only when every chunk it
-  wrote had the source's checksum.
+  wrote had the source's checksum. Holes and unused ranges enter with their kind and checksum 0: the
+  digest covers the bytes sent and where the rest is, not the content of space the file system does
+  not use.
 
 Pure: the files are read in ``items``.
 """
@@ -20,7 +22,9 @@ __metaclass__ = type
 import hashlib
 import struct
 
-KIND_DATA, KIND_HOLE = 0, 1
+# DATA: bytes sent; HOLE: zeros (a sparse file's hole, an all-zero chunk); UNUSED: space the item's file system
+# does not use (filesystem-aware transfer): a hole in a file target, left as it is on a block device
+KIND_DATA, KIND_HOLE, KIND_UNUSED = 0, 1, 2
 RECORD = struct.Struct("!QIBQ")
 
 

@@ -34,7 +34,7 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._ring.options im
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.relay import END_POS, EventLog, Relay
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.progress_file import write_progress_file
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.report import source_table
-from ansible_collections.labfarm.massclone.plugins.module_utils._ring.segments import KIND_HOLE
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.segments import KIND_HOLE, KIND_UNUSED
 
 
 class Sender:
@@ -42,7 +42,7 @@ class Sender:
     receivers' addresses in ring order), serves ranges to relays. run() returns the table."""
 
     def __init__(self, session, key, items, chain, listen=None, timeout=30, compress="none", checksum="auto",
-                 chunk=4 << 20, sparse=True, name="source", progress_file=None, log=None):
+                 chunk=4 << 20, sparse=True, name="source", progress_file=None, log=None, filesystem_aware=True):
         self.session = session
         self.sid = wire.session_bytes(session)
         key = key_bytes(key)
@@ -61,7 +61,10 @@ class Sender:
         self.flags = wire.COMPRESSIONS[compress]
         self.chunk = chunk
         self.progress_file = progress_file
-        self.items = [SourceItem(i, spec, chunk, checksum, self.checksum, sparse) for i, spec in enumerate(items)]
+        self.items = [SourceItem(i, spec, chunk, checksum, self.checksum, sparse,
+                                 filesystem_aware=filesystem_aware if spec.get("filesystem_aware") is None else spec["filesystem_aware"])
+                      for i, spec in enumerate(items)]
+        self.sent = 0              # bytes of DATA frames sent (uncompressed), fetches included
         self.listen = parse_address(listen, "listen") if listen else ("0.0.0.0", 0)
         self.listener = Listener(self.listen, self.sid, key, min(self.timeout, 10.0), self._serve, self._refuse)
         self.stop = threading.Event()
@@ -80,9 +83,12 @@ class Sender:
             offset = start[1] if index == start[0] else 0
             stop = end[1] if index == end[0] else None
             for off, length, kind, value in item.segments(offset, stop):
-                if kind == KIND_HOLE:
-                    yield (index, off), wire.pack_header(wire.HOLE, self.sid, index, off, 0, 0, length), None
-                elif self.compress is not None:
+                if kind in (KIND_HOLE, KIND_UNUSED):
+                    flags = wire.FLAG_UNUSED if kind == KIND_UNUSED else 0
+                    yield (index, off), wire.pack_header(wire.HOLE, self.sid, index, off, 0, 0, length, flags), None
+                    continue
+                self.sent += length
+                if self.compress is not None:
                     packed = self.compress(memoryview(item.map)[off:off + length])
                     yield (index, off), wire.pack_header(wire.DATA, self.sid, index, off, value, len(packed), length, self.flags), packed
                 else:
@@ -163,6 +169,7 @@ class Sender:
         return {"ok_nodes": [e["node"] for e in table if e["ok"]], "failed_nodes": [e["node"] for e in table if not e["ok"]],
                 "nodes": table, "digests": digests, "seconds": round(time.monotonic() - self.started, 3),
                 "bytes": sum(item.size for item in self.items), "checksum": self.checksum_name,
+                "sent_bytes": self.sent, "filesystems": dict((item.name, item.filesystem) for item in self.items),
                 "progress": self.relay.nodes(), "log": self.log.last()}
 
     def _progress_loop(self):

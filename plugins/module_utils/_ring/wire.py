@@ -13,7 +13,8 @@ Every message on a ring link is one frame: a fixed 48-byte header, then ``wire_l
   is used (Frisbee's mixed-streams problem). Control frames carry a JSON payload.
 * DATA frames carry one chunk of an item at ``offset``; ``checksum`` is the chunk's xxh3-64 (when
   the python ``xxhash`` package is there) or CRC-32 of the uncompressed bytes, checked by every
-  receiver before anything is written. HOLE frames carry no payload: ``raw_len`` zero bytes.
+  receiver before anything is written. HOLE frames carry no payload: ``raw_len`` zero bytes, or with
+  FLAG_UNUSED ``raw_len`` bytes the item's file system does not use.
 * Links authenticate both ways with a challenge: the listening side sends a nonce, the connecting
   side answers HMAC-SHA256(key, "up" | session | both nonces) and the listener answers "down" with
   the same. Without the session key a connection is dropped before any frame is read.
@@ -65,6 +66,8 @@ TYPE_NAMES = {HELLO: "HELLO", AUTH: "AUTH", WELCOME: "WELCOME", MANIFEST: "MANIF
 # frame flags: how a DATA payload is compressed
 FLAG_ZLIB = 1
 FLAG_ZSTD = 2
+# a HOLE frame's flag: space the item's file system does not use (left as it is on a block device)
+FLAG_UNUSED = 4
 COMPRESSIONS = {"none": 0, "zlib": FLAG_ZLIB, "zstd": FLAG_ZSTD}
 
 MAX_CONTROL = 64 << 20          # a JSON payload larger than this is a protocol error

@@ -123,7 +123,8 @@ def test_session_options_are_typed_and_defaulted():
         "mode": "send", "session": "s", "key": "k" * 16, "chain": ["10.0.0.2:7010"], "chunk_size": "1048576",
         "timeout": "5", "items": [{"name": "disk", "src": "/dev/sda"}]})
     assert params["chunk_size"] == 1 << 20 and params["timeout"] == 5.0
-    assert params["items"] == [{"name": "disk", "src": "/dev/sda", "format": "raw", "dest": None}]
+    assert params["items"] == [{"name": "disk", "src": "/dev/sda", "format": "raw", "dest": None, "filesystem_aware": None}]
+    assert params["filesystem_aware"] is True
     assert params["compress"] == "none" and params["replay_buffer"] == 256 and params["state_dir"] == "/var/tmp/labfarm-ring"
 
 
