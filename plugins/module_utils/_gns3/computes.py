@@ -22,7 +22,7 @@ __metaclass__ = type
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.numbers import fold_numbers
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.compute_options import (
     ALL_NODE_TYPES, BUILTIN_COMPUTES, NODE_TYPES)
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import Gns3ProjectError
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import UUID_RE, Gns3ProjectError
 from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.placement import PlacementError, place
 
 # The keys GNS3 2.2 and 3.0 write for a compute in a project file (Compute.__json__ / asdict(topology_dump=True)).
@@ -67,6 +67,7 @@ def place_nodes(plans, setup, farm_load):
     is {compute_id: nodes} of the other projects under the root. Gns3ProjectError before anything is written
     for a node no listed compute runs, a compute without room for its share, or a compute the controller would
     not know."""
+    _check_ids(plans, setup)
     chosen, items = {}, []
     load = dict(farm_load)
     for plan in plans:
@@ -101,6 +102,20 @@ def place_nodes(plans, setup, farm_load):
     for eligible, group in groups:
         _place_group(group, [setup.by_id[cid] for cid in eligible], setup, load, chosen)
     return chosen
+
+
+def _check_ids(plans, setup):
+    """GNS3 3.x keys computes by UUID: its controller database refuses any other compute_id (500, "badly formed
+    hexadecimal UUID string"), so a 3.x project cannot name one; 2.2 takes any string."""
+    for plan in plans:
+        if plan.project.data.get("revision", 0) < 10:
+            continue
+        for compute in setup.computes:
+            if compute.id not in BUILTIN_COMPUTES and not UUID_RE.match(compute.id):
+                raise Gns3ProjectError(
+                    "computes id %r is not a UUID, and %s is a GNS3 3.x project (revision %s), whose controller keys "
+                    "computes by UUID: give the compute_id GET /v3/computes lists for that compute"
+                    % (compute.id, plan.request.name, plan.project.data.get("revision")))
 
 
 def _keep(item, setup, load, chosen):

@@ -26,8 +26,10 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.plan impor
 
 FIXTURES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "fixtures", "gns3"))
 LAB = {9: "lab_v2.2.61", 10: "lab_v3.0.6"}
-C1 = {"id": "c1", "host": "10.0.0.11", "name": "compute-1"}
-C2 = {"id": "c2", "host": "10.0.0.12", "name": "compute-2"}
+# GNS3 3.x keys computes by UUID; these end in c1 and c2 to read in the assertions
+ID1, ID2 = "5e1c4b47-2a57-4ae8-9f2b-0000000000c1", "5e1c4b47-2a57-4ae8-9f2b-0000000000c2"
+C1 = {"id": ID1, "host": "10.0.0.11", "name": "compute-1"}
+C2 = {"id": ID2, "host": "10.0.0.12", "name": "compute-2"}
 
 
 def make_root(tmp_path, clones, revision=10, edit=None):
@@ -77,15 +79,15 @@ def test_per_clone_even_places_every_clone_on_one_compute_and_writes_the_compute
     root, requests = make_root(tmp_path, 6, revision)
     result = run(root, requests, computes=[C1, C2], compute_placement={"per": "clone", "policy": "even"})
     datas = files(root, 6)
-    assert [set(computes_of(data)) for data in datas] == [{"c1"}] * 3 + [{"c2"}] * 3
+    assert [set(computes_of(data)) for data in datas] == [{ID1}] * 3 + [{ID2}] * 3
     # what GNS3 2.2 and 3.0 write for a compute (Compute.__json__/asdict(topology_dump=True))
     assert datas[0]["topology"]["computes"] == [
-        {"compute_id": "c1", "host": "10.0.0.11", "name": "compute-1", "port": 3080, "protocol": "http"}]
+        {"compute_id": ID1, "host": "10.0.0.11", "name": "compute-1", "port": 3080, "protocol": "http"}]
     assert datas[5]["topology"]["computes"] == [
-        {"compute_id": "c2", "host": "10.0.0.12", "name": "compute-2", "port": 3080, "protocol": "http"}]
-    assert [p["summary"]["computes"] for p in result["projects"]] == [{"c1": 5}] * 3 + [{"c2": 5}] * 3
-    assert [(c["id"], c["projects"], c["nodes"]) for c in result["computes"]] == [("c1", 3, 15), ("c2", 3, 15)]
-    assert all(n["compute_id"] in ("c1", "c2") for p in result["projects"] for n in p["nodes"])
+        {"compute_id": ID2, "host": "10.0.0.12", "name": "compute-2", "port": 3080, "protocol": "http"}]
+    assert [p["summary"]["computes"] for p in result["projects"]] == [{ID1: 5}] * 3 + [{ID2: 5}] * 3
+    assert [(c["id"], c["projects"], c["nodes"]) for c in result["computes"]] == [(ID1, 3, 15), (ID2, 3, 15)]
+    assert all(n["compute_id"] in (ID1, ID2) for p in result["projects"] for n in p["nodes"])
     # the source is untouched, and a rerun moves nothing and writes nothing
     assert set(computes_of(load_project(os.path.join(root, "src")).data)) == {"local"}
     again = run(root, requests, computes=[C1, C2], compute_placement={"per": "clone", "policy": "even"})
@@ -97,9 +99,9 @@ def test_per_node_round_robin_spreads_each_clone_and_lists_both_computes(tmp_pat
     root, requests = make_root(tmp_path, 2)
     run(root, requests, computes=[C1, C2], compute_placement={"per": "node", "policy": "round_robin"})
     datas = files(root, 2)
-    assert computes_of(datas[0]) == ["c1", "c2", "c1", "c2", "c1"]
-    assert computes_of(datas[1]) == ["c2", "c1", "c2", "c1", "c2"]
-    assert [entry["compute_id"] for entry in datas[0]["topology"]["computes"]] == ["c1", "c2"]
+    assert computes_of(datas[0]) == [ID1, ID2, ID1, ID2, ID1]
+    assert computes_of(datas[1]) == [ID2, ID1, ID2, ID1, ID2]
+    assert [entry["compute_id"] for entry in datas[0]["topology"]["computes"]] == [ID1, ID2]
 
 
 def test_consoles_are_unique_per_compute_which_lifts_the_ceiling_of_one_range(tmp_path):
@@ -109,10 +111,10 @@ def test_consoles_are_unique_per_compute_which_lifts_the_ceiling_of_one_range(tm
         run(root, requests, write=False, console_port_range="9990-10000")
     run(root, requests, console_port_range="9990-10000", computes=[C1, C2])
     seen = ports_by_compute(files(root, 4))
-    assert sorted(seen) == ["c1", "c2"]
+    assert sorted(seen) == [ID1, ID2]
     for ports in seen.values():
         assert len(ports) == len(set(ports)) == 8 and all(9990 <= port <= 10000 for port in ports)
-    assert set(seen["c1"]) == set(seen["c2"])   # the same ports, on two computes
+    assert set(seen[ID1]) == set(seen[ID2])   # the same ports, on two computes
 
 
 def test_two_hundred_clones_of_thirty_nodes_fit_in_gns3s_range_with_two_computes(tmp_path):
@@ -129,7 +131,7 @@ def test_two_hundred_clones_of_thirty_nodes_fit_in_gns3s_range_with_two_computes
         run(root, requests, write=False)
     result = run(root, requests, write=False, computes=[C1, C2])
     assert [(c["projects"], c["nodes"]) for c in result["computes"]] == [(100, 3000), (100, 3000)]
-    for compute in ("c1", "c2"):
+    for compute in (ID1, ID2):
         ports = [n["console"] for p in result["projects"] for n in p["nodes"] if n["compute_id"] == compute]
         assert len(ports) == len(set(ports)) == 3000
 
@@ -140,12 +142,12 @@ def test_the_farm_scan_counts_ports_and_nodes_per_compute(tmp_path):
     run(root, requests[:1], console_port_range="9990-10000", computes=[C1])
     result = run(root, requests[1:], write=False, console_port_range="9990-10000",
                  computes=[dict(C1, capacity=8), C2], compute_placement={"policy": "concentrated"})
-    assert result["projects"][0]["summary"]["computes"] == {"c2": 5}
+    assert result["projects"][0]["summary"]["computes"] == {ID2: 5}
     assert sorted(n["console"] for n in result["projects"][0]["nodes"] if n["console"]) == [9997, 9998, 9999, 10000]
     # with room on c1, the same clone goes there and takes other ports than the first clone's
     result = run(root, requests[1:], write=False, console_port_range="9990-10000", computes=[C1, C2],
                  compute_placement={"policy": "concentrated"})
-    assert result["projects"][0]["summary"]["computes"] == {"c1": 5}
+    assert result["projects"][0]["summary"]["computes"] == {ID1: 5}
     assert sorted(n["console"] for n in result["projects"][0]["nodes"] if n["console"]) == [9993, 9994, 9995, 9996]
 
 
@@ -157,12 +159,12 @@ def test_only_the_computes_asked_for_are_placed_the_others_stay(tmp_path):
     root, requests = make_root(tmp_path, 2, edit=spread)
     run(root, requests, computes=[C1])
     data = files(root, 2)[0]
-    assert computes_of(data) == ["old", "c1", "c1", "c1", "c1"]
-    assert [entry["compute_id"] for entry in data["topology"]["computes"]] == ["old", "c1"]
+    assert computes_of(data) == ["old", ID1, ID1, ID1, ID1]
+    assert [entry["compute_id"] for entry in data["topology"]["computes"]] == ["old", ID1]
     # asked for: the node on "old" is placed too, and "old" stays listed as it was (the reset does not own it)
     run(root, requests, computes=[C1], compute_placement={"from": ["old", "local"]})
     data = files(root, 2)[0]
-    assert computes_of(data) == ["c1"] * 5
+    assert computes_of(data) == [ID1] * 5
 
 
 def test_a_rerun_keeps_the_computes_of_the_clones_it_placed_when_the_batch_grows(tmp_path):
@@ -172,7 +174,7 @@ def test_a_rerun_keeps_the_computes_of_the_clones_it_placed_when_the_batch_grows
     result = run(root, requests, computes=[C1, C2])
     assert [computes_of(data) for data in files(root, 2)] == before
     assert [p["changed"] for p in result["projects"]] == [False, False, True]
-    assert result["projects"][2]["summary"]["computes"] in ({"c1": 5}, {"c2": 5})
+    assert result["projects"][2]["summary"]["computes"] in ({ID1: 5}, {ID2: 5})
 
 
 def test_a_node_type_no_compute_runs_is_refused_before_anything_is_written(tmp_path):
@@ -183,7 +185,7 @@ def test_a_node_type_no_compute_runs_is_refused_before_anything_is_written(tmp_p
         run(root, requests, computes=computes)
     message = str(error.value)
     assert "the 5 nodes of Cexam_01 (qemu, vpcs) cannot run on any compute of computes" in message
-    assert "c1 runs vpcs; c2 runs docker, vpcs" in message and "node_types" in message
+    assert "%s runs vpcs; %s runs docker, vpcs" % (ID1, ID2) in message and "node_types" in message
     with pytest.raises(Gns3ProjectError, match=r"node SW1 \(qemu\) of Cexam_01 cannot run on any compute"):
         run(root, requests, computes=computes, compute_placement={"per": "node"})
     assert files(root, 2) == before
@@ -191,14 +193,14 @@ def test_a_node_type_no_compute_runs_is_refused_before_anything_is_written(tmp_p
     run(root, requests, computes=[dict(C1, node_types=["vpcs"]), dict(C2, node_types=["qemu"])],
         compute_placement={"per": "node"})
     for data in files(root, 2):
-        assert set((n["node_type"], n["compute_id"]) for n in data["topology"]["nodes"]) == {("vpcs", "c1"), ("qemu", "c2")}
+        assert set((n["node_type"], n["compute_id"]) for n in data["topology"]["nodes"]) == {("vpcs", ID1), ("qemu", ID2)}
 
 
 def test_a_node_staying_on_a_compute_that_does_not_run_it_is_refused(tmp_path):
     def on_c2(data):
-        data["topology"]["nodes"][0]["compute_id"] = "c2"
+        data["topology"]["nodes"][0]["compute_id"] = ID2
     root, requests = make_root(tmp_path, 1, edit=on_c2)
-    with pytest.raises(Gns3ProjectError, match=r"node PC1 \(vpcs\) of Cexam_01 is on compute c2, whose node_types \(qemu\)"):
+    with pytest.raises(Gns3ProjectError, match=r"node PC1 \(vpcs\) of Cexam_01 is on compute %s, whose node_types \(qemu\)" % ID2):
         run(root, requests, computes=[C1, dict(C2, node_types=["qemu"])])
 
 
@@ -219,22 +221,22 @@ def test_a_compute_without_room_for_its_share_is_refused(tmp_path):
         run(root, requests, computes=[dict(C1, capacity=5), dict(C2, capacity=5)])
     message = str(error.value)
     assert "have no room for the batch: it places 15 nodes (per clone)" in message
-    assert "c1 capacity 5, 0 used, c2 capacity 5, 0 used" in message and "Nothing was written" in message
+    assert "%s capacity 5, 0 used, %s capacity 5, 0 used" % (ID1, ID2) in message and "Nothing was written" in message
     # console ports: c2's own range holds 2 ports, its share needs 4
     with pytest.raises(Gns3ProjectError) as error:
         run(root, requests[:2], computes=[C1, dict(C2, console_port_range="9000-9001")])
-    assert "compute c2 has no room for its share: its console_port_range 9000-9001 is exhausted, the nodes placed " \
-           "on it need 4 new console ports and only 2 are free" in str(error.value)
-    assert "Widen computes[].console_port_range of c2" in str(error.value)
+    assert "compute %s has no room for its share: its console_port_range 9000-9001 is exhausted, the nodes placed " \
+           "on it need 4 new console ports and only 2 are free" % ID2 in str(error.value)
+    assert "Widen computes[].console_port_range of %s" % ID2 in str(error.value)
 
 
 @pytest.mark.parametrize("computes, placement, message", [
     ([{"host": "h"}], None, r"computes\[0\] has no id"),
     ([{"id": "c1"}], None, r"computes\[0\] \(c1\) has no host"),
-    ([C1, dict(C2, id="c1")], None, r"computes\[0\] and computes\[1\] both have id 'c1'"),
+    ([C1, dict(C2, id=ID1)], None, r"computes\[0\] and computes\[1\] both have id '%s'" % ID1),
     ([C1, dict(C2, name="compute-1")], None, "both named 'compute-1': the controller refuses two computes of one name"),
     ([dict(C1, node_types=["vpcs", "iosv"])], None, "'iosv' is not a GNS3 node type"),
-    ([dict(C1, capacity=-1)], None, r"computes\[0\] \(c1\): capacity must be a whole number >= 0"),
+    ([dict(C1, capacity=-1)], None, r"computes\[0\] \(%s\): capacity must be a whole number >= 0" % ID1),
     ([dict(C1, protocol="ftp")], None, "protocol must be http or https"),
     ([C1, dict(C2, host="10.0.0.11")], None, "both on host 10.0.0.11 and their console_port_range overlap"),
     ([C1], {"per": "project"}, "per must be clone or node"),
@@ -246,11 +248,20 @@ def test_compute_options_are_refused_with_the_value_and_the_fix(computes, placem
         compute_setup(computes, placement, (5000, 10000), (5900, 10000))
 
 
+def test_a_gns3_3_project_needs_uuid_compute_ids_and_2_2_takes_any(tmp_path):
+    root, requests = make_root(tmp_path, 1)
+    with pytest.raises(Gns3ProjectError, match="computes id 'c1' is not a UUID, and Cexam_01 is a GNS3 3.x project"):
+        run(root, requests, computes=[dict(C1, id="c1")])
+    root, requests = make_root(tmp_path / "v2", 1, revision=9)
+    run(root, requests, computes=[dict(C1, id="c1")])
+    assert set(computes_of(files(root, 1)[0])) == {"c1"}
+
+
 def test_local_may_be_a_compute_and_is_never_written_in_the_computes_list(tmp_path):
     root, requests = make_root(tmp_path, 2)
     run(root, requests, computes=[{"id": "local"}, dict(C1, host="127.0.0.1", console_port_range="30000-30099")])
     datas = files(root, 2)
-    assert [set(computes_of(data)) for data in datas] == [{"local"}, {"c1"}]
-    assert datas[0]["topology"]["computes"] == [] and datas[1]["topology"]["computes"][0]["compute_id"] == "c1"
-    assert all(30000 <= port <= 30099 for port in ports_by_compute(datas)["c1"])
+    assert [set(computes_of(data)) for data in datas] == [{"local"}, {ID1}]
+    assert datas[0]["topology"]["computes"] == [] and datas[1]["topology"]["computes"][0]["compute_id"] == ID1
+    assert all(30000 <= port <= 30099 for port in ports_by_compute(datas)[ID1])
     assert all(5000 <= port <= 10000 for port in ports_by_compute(datas)["local"])

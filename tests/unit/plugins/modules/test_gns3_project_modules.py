@@ -174,31 +174,35 @@ def test_reset_numeric_owner_and_group_need_no_such_user_on_this_host(root, run_
     assert run_module(gns3_project_reset, reset_args(root, owner=str(uid), group=str(gid)))["changed"] is False
 
 
+# GNS3 3.x (these projects) keys computes by UUID
+C1, C2 = "5e1c4b47-2a57-4ae8-9f2b-0000000000c1", "5e1c4b47-2a57-4ae8-9f2b-0000000000c2"
+
+
 def test_reset_places_nodes_on_computes_through_the_module(root, run_module):
-    computes = [{"id": "c1", "host": "10.0.0.11", "capacity": 5, "console_port_range": "30000-30099"},
-                {"id": "c2", "host": "10.0.0.12", "port": 3443, "protocol": "https", "name": "second",
+    computes = [{"id": C1, "host": "10.0.0.11", "capacity": 5, "console_port_range": "30000-30099"},
+                {"id": C2, "host": "10.0.0.12", "port": 3443, "protocol": "https", "name": "second",
                  "node_types": ["vpcs", "qemu"]}]
     args = reset_args(root, computes=computes, compute_placement={"per": "clone", "policy": "concentrated"})
     result = run_module(gns3_project_reset, args)
     assert not result.get("failed"), result.get("msg")
     assert [(c["id"], c["name"], c["projects"], c["nodes"], c["capacity"]) for c in result["computes"]] == \
-        [("c1", "c1", 1, 5, 5), ("c2", "second", 1, 5, None)]
+        [(C1, C1, 1, 5, 5), (C2, "second", 1, 5, None)]
     first, second = result["projects"]
-    assert set(n["compute_id"] for n in first["nodes"]) == {"c1"} and first["summary"]["computes"] == {"c1": 5}
+    assert set(n["compute_id"] for n in first["nodes"]) == {C1} and first["summary"]["computes"] == {C1: 5}
     assert all(30000 <= n["console"] <= 30099 for n in first["nodes"] if n["console"])
-    assert set(n["compute_id"] for n in second["nodes"]) == {"c2"}
+    assert set(n["compute_id"] for n in second["nodes"]) == {C2}
     with open(str(root / "clone2" / "lab.gns3")) as handle:
         assert json.load(handle)["topology"]["computes"] == [
-            {"compute_id": "c2", "host": "10.0.0.12", "name": "second", "port": 3443, "protocol": "https"}]
+            {"compute_id": C2, "host": "10.0.0.12", "name": "second", "port": 3443, "protocol": "https"}]
     assert run_module(gns3_project_reset, args)["changed"] is False
 
 
 @pytest.mark.parametrize("computes, placement, words", [
-    ([{"id": "c1", "host": "h", "node_types": ["vpcs"]}], None,
-     ["the 5 nodes of Cexam_01 (qemu, vpcs) cannot run on any compute of computes (c1 runs vpcs)"]),
-    ([{"id": "c1", "host": "h", "capacity": 7}], None, ["have no room for the batch: it places 10 nodes"]),
+    ([{"id": C1, "host": "h", "node_types": ["vpcs"]}], None,
+     ["the 5 nodes of Cexam_01 (qemu, vpcs) cannot run on any compute of computes (%s runs vpcs)" % C1]),
+    ([{"id": C1, "host": "h", "capacity": 7}], None, ["have no room for the batch: it places 10 nodes"]),
     ([{"id": "c1"}], None, ["computes[0] (c1) has no host"]),
-    ([{"id": "c1", "host": "h"}], {"from": ["local"], "policy": "best"}, ["value of policy must be one of"]),
+    ([{"id": C1, "host": "h"}], {"from": ["local"], "policy": "best"}, ["value of policy must be one of"]),
 ])
 def test_reset_compute_refusals_write_nothing(root, run_module, computes, placement, words):
     before = open(str(root / "clone1" / "lab.gns3")).read()
