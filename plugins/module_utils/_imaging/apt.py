@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Private to labfarm.massclone: no API promise; other collections must not import it.
+"""apt on the build host: which version of each package apt would install (apt-cache show), and the .deb
+files fetched into the cache (apt-get download), checked against apt's SHA256. Talks to apt only."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+
+from ansible_collections.labfarm.massclone.plugins.module_utils._imaging.control import parse_stanzas
+
+
+class AptError(Exception):
+    """apt could not say or fetch something: the message has apt's own words."""
+
+
+def _run(argv, cwd=None):
+    env = dict(os.environ, LC_ALL="C")
+    try:
+        proc = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    except OSError as exc:
+        raise AptError("cannot run %s: %s (the build host needs apt)" % (argv[0], exc))
+    if proc.returncode != 0:
+        raise AptError("%s failed: %s" % (" ".join(argv[:3]), proc.stderr.decode("utf-8", "replace").strip()))
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def show(specs):
+    """apt-cache show's stanzas for ``specs`` (name or name=version), the candidate version of each name."""
+    if not specs:
+        return []
+    return parse_stanzas(_run(["apt-cache", "show", "--no-all-versions"] + list(specs)))
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch(packages, deb_dir):
+    """The path of each package's .deb in ``deb_dir`` (a dict name -> path), downloading those missing in one
+    apt-get call. Every file's SHA256 is checked against apt's; a file that does not match is fetched again.
+    Returns (paths, names downloaded)."""
+    if not os.path.isdir(deb_dir):
+        os.makedirs(deb_dir)
+    paths = {}
+    missing = []
+    for package in packages:
+        path = os.path.join(deb_dir, package.deb_name())
+        paths[package.name] = path
+        if not (os.path.exists(path) and (not package.sha256 or sha256_of(path) == package.sha256)):
+            missing.append(package)
+    if missing:
+        work = tempfile.mkdtemp(prefix=".download.", dir=deb_dir)
+        try:
+            _run(["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root"]
+                 + ["%s=%s" % (package.name, package.version) for package in missing], cwd=work)
+            for package in missing:
+                got = os.path.join(work, package.deb_name())
+                if not os.path.exists(got):
+                    raise AptError("apt-get download left no %s in %s" % (package.deb_name(), work))
+                if package.sha256 and sha256_of(got) != package.sha256:
+                    raise AptError("%s does not have the SHA256 apt announced (%s)" % (got, package.sha256))
+                os.rename(got, paths[package.name])
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return paths, [package.name for package in missing]
