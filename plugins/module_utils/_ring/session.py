@@ -226,5 +226,7 @@ def session_result(plan, source, sender, receivers):
         "nodes": rows,
         "digests": sender.get("digests") or {},
         "bytes": sender.get("bytes", 0),
+        "sent_bytes": sender.get("sent_bytes", 0),
+        "filesystems": sender.get("filesystems") or {},
         "seconds": sender.get("seconds"),
     }

@@ -356,9 +356,11 @@ PLAN = {"session": "s1", "order": ["r1", "r2", "r3"],
 def test_result_every_node_ok():
     sender = {"nodes": [{"node": "r%d" % i, "address": "10.0.0.%d:7100" % i, "ok": True, "error": None,
                          "items": {"disk": {"ok": True, "digest": "d1"}}} for i in (1, 2, 3)],
-              "digests": {"disk": "d1"}, "bytes": 1000, "seconds": 2.5}
+              "digests": {"disk": "d1"}, "bytes": 1000, "seconds": 2.5, "sent_bytes": 300,
+              "filesystems": {"disk": {"filesystem": "ext4", "reason": None, "used_bytes": 300}}}
     receivers = dict(("r%d" % i, {"finished": True, "items": {"disk": {"dest": "/r/disk.img", "verified_offset": 1000}}}) for i in (1, 2, 3))
     result = session_result(PLAN, "golden", sender, receivers)
+    assert result["sent_bytes"] == 300 and result["filesystems"]["disk"]["filesystem"] == "ext4"
     assert result["ok"] == ["r1", "r2", "r3"] and result["failed"] == []
     assert result["nodes"][0] == {"node": "r1", "address": "10.0.0.1:7100", "ok": True, "error": None, "items": {
         "disk": {"ok": True, "dest": "/r/disk.img", "digest": "d1", "error": None, "verified_offset": 1000}}}
@@ -379,7 +381,7 @@ def test_result_failures_say_why():
     assert rows[1]["error"] == "disk full"
     assert rows[1]["items"] == {"disk": {"ok": False, "dest": "/s/d", "digest": None, "error": "short", "verified_offset": None}}
     assert rows[2]["error"] == "the source reported nothing: its job did not finish"
-    assert result["bytes"] == 0 and result["seconds"] is None
+    assert result["bytes"] == 0 and result["seconds"] is None and result["sent_bytes"] == 0 and result["filesystems"] == {}
 
 
 def test_result_when_the_source_failed_to_start():
