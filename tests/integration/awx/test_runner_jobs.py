@@ -1,0 +1,205 @@
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Every playbook of the collection as an AWX job: ansible-runner, a private data dir, survey answers as strings,
+the collection installed from its tarball (conftest.py). Each job must end ``successful``, publish its result in
+the ``artifact_data`` of its stats event, and write nothing inside the installed collection; the VM farm job's
+artifacts feed the netboot job as an AWX workflow passes them."""
+
+import json
+import os
+import shutil
+import sys
+import uuid
+
+import pytest
+
+TESTS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, TESTS)
+
+from lab import lab_missing  # noqa: E402  pylint: disable=wrong-import-position
+from lab.zfs import LabError, ZfsLab  # noqa: E402  pylint: disable=wrong-import-position
+# the survey tests' lab set-ups (a private libvirtd in a namespace with a bridge; the ring's nodes and inputs)
+from integration.survey.test_survey_playbooks import (  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+    hypervisor, ring_setup, ring_vars, stop_pid_files)
+
+# The playbooks under playbooks/ and the test that runs each as a job: a new playbook needs a job here.
+JOBS = {
+    "demo_placement.yml": "test_demo_placement_job",
+    "mass_clone.yml": "test_mass_clone_job_with_survey_strings",
+    "netboot.yml": "test_vm_farm_job_then_netboot_job_as_a_workflow",
+    "ring_duplicate.yml": "test_ring_duplicate_job",
+    "vm_farm.yml": "test_vm_farm_job_then_netboot_job_as_a_workflow",
+}
+
+
+def test_every_playbook_of_the_collection_runs_as_a_job(installed_collection):
+    dummy, collection = installed_collection
+    shipped = sorted(name for name in os.listdir(os.path.join(collection, "playbooks")) if name.endswith(".yml"))
+    assert shipped == sorted(JOBS), "a playbook without a runner job here (or a job for a playbook gone)"
+    assert all(callable(globals()[test]) for test in JOBS.values())
+
+
+def successful(job):
+    assert job.status == "successful" and job.rc == "0", job.explain()
+    assert job.stats is not None, "no playbook_on_stats event\n" + job.explain()
+    return job.stats
+
+
+def test_vm_farm_job_then_netboot_job_as_a_workflow(runner_job, hypervisor):  # noqa: F811  pylint: disable=redefined-outer-name
+    """Node 1, the VM farm job, publishes labfarm_nodes; node 2, the netboot job, gets node 1's artifacts as
+    extra variables (AWX's workflow hand-over) beside its own survey strings and reserves each VM's address."""
+    import libvirt  # pylint: disable=import-outside-toplevel
+    lab = hypervisor
+    farm = successful(runner_job("vm_farm.yml", "hypervisors:\n  hosts:\n    lv1:\n      ansible_connection: local\n", {
+        "vm_farm_state": "present", "vm_farm_vms": "lfawx[1-2]", "vm_farm_backing_file": lab["backing"],
+        "vm_farm_template": '{"domain_type": "qemu", "bridge": "%s"}' % lab["bridge"],
+        "vm_farm_memory_mb": "48", "vm_farm_vcpus": "1", "vm_farm_uri": lab["uri"],
+        "vm_farm_pool_dir": os.path.join(lab["work"], "pool"), "vm_farm_cpu_overcommit": "16",
+        "vm_farm_reserve_memory_mb": "0", "vm_farm_update": "false", "vm_farm_start_rate": "0",
+        "vm_farm_mac_prefix": "52:54:00:98", "vm_farm_first_ip": "10.97.%d.101" % lab["n"],
+        "vm_farm_hypervisors": "lv1",
+    }))
+    conn = libvirt.open(lab["uri"])
+    try:
+        assert sorted(conn.listDefinedDomains()) == ["lfawx1", "lfawx2"]
+    finally:
+        conn.close()
+    assert [vm["name"] for vm in farm["labfarm_vm_farm"]["vms"]] == ["lfawx1", "lfawx2"]
+    assert farm["labfarm_vm_farm"]["ok"] == ["lv1"] and farm["labfarm_vm_farm"]["failed"] == []
+    nodes = farm["labfarm_nodes"]
+    assert [(n["name"], n["ip"]) for n in nodes] == [("lfawx1", "10.97.%d.101" % lab["n"]), ("lfawx2", "10.97.%d.102" % lab["n"])]
+
+    nb = os.path.join(lab["work"], "netboot")
+    try:
+        job = runner_job("netboot.yml", "netboot_servers:\n  hosts:\n    localhost:\n      ansible_connection: local\n", {
+            "netboot_server_install": "false", "netboot_server_netns": lab["ns"], "netboot_server_interfaces": lab["bridge"],
+            "netboot_server_dir": nb + "/etc", "netboot_server_state_dir": nb + "/state", "netboot_server_tftp_root": nb + "/tftp",
+            "netboot_server_network": "10.97.%d.0/24" % lab["n"], "netboot_server_gateway": "10.97.%d.1" % lab["n"],
+            "netboot_server_hosts_from_job": "true",
+        }, artifacts={"labfarm_nodes": nodes})
+        result = successful(job)["labfarm_netboot"]
+        with open(os.path.join(nb, "etc", "dnsmasq.conf.hosts")) as handle:
+            reservations = handle.read()
+        assert all(n["mac"] in reservations and n["ip"] in reservations for n in nodes), reservations
+        assert [(h["name"], h["mac"], h["ip"]) for h in result["hosts"]] == [(n["name"], n["mac"], n["ip"]) for n in nodes]
+        assert result["ok"] == ["localhost"] and result["failed"] == [] and result["servers"][0]["backend"] == "dnsmasq"
+    finally:
+        stop_pid_files(os.path.join(nb, "state"))
+
+
+def test_ring_duplicate_job(runner_job, tmp_path):
+    work, data, inventory = ring_setup(tmp_path)
+    inventory = inventory.replace("    ansible_python_interpreter: %s\n" % sys.executable, "")
+    result = successful(runner_job("ring_duplicate.yml", inventory, ring_vars(work, disk_ring_resume="false")))
+    for node in ("sv-r1", "sv-r2"):
+        assert (work / node / "disk.img").read_bytes() == data
+    ring = result["labfarm_disk_ring"]
+    assert ring["session"] == "survey-ring" and sorted(ring["ok"]) == ["sv-r1", "sv-r2"] and ring["failed"] == []
+    assert ring["source"] == "sv-golden" and [n["node"] for n in ring["nodes"]] == ring["order"]
+
+
+@pytest.fixture(scope="module")
+def zfs_lab():
+    lab = ZfsLab()
+    missing = lab.missing_tools()
+    if missing:
+        lab_missing("zfs-fuse is not installed (missing %s); hack/setup.sh installs it" % ", ".join(missing))
+    lab.ensure_daemon()
+    lab.destroy_stale_pools("lfawx")
+    yield lab
+    lab.stop_daemon()
+
+
+@pytest.fixture
+def gns3_server(zfs_lab, tmp_path):
+    """A "GNS3 server" without GNS3 (no url: the role clones and resets on ZFS only): a zfs-fuse pool whose projects
+    dataset holds the sample project of playbooks/files/sample_project."""
+    sample = os.path.join(os.path.dirname(TESTS), "playbooks", "files", "sample_project")
+    with open(os.path.join(sample, "lab.gns3")) as handle:
+        source_id = json.load(handle)["project_id"]
+    pool = zfs_lab.create_pool("lfawx%d_%s" % (os.getpid(), uuid.uuid4().hex[:6]), tmp_path / "pool")
+    try:
+        dataset = pool.create(pool.path("gns3/projects"))
+        pool.create(dataset + "/" + source_id)
+        root = os.path.join(pool.mountpoint, "gns3", "projects")
+        shutil.copytree(sample, os.path.join(root, source_id), dirs_exist_ok=True)
+        yield {"pool": pool, "dataset": dataset, "root": root}
+    finally:
+        try:
+            pool.destroy()
+        except LabError as error:
+            raise LabError("%s; mount namespaces that hold the pool's mounts: %s" % (error, pinned_by(pool.mountpoint)))
+
+
+def pinned_by(mountpoint):
+    """The processes of other mount namespaces that hold a copy of ``mountpoint`` (a private mount namespace made
+    while the pool was mounted keeps it busy until that process ends)."""
+    mine, found = os.readlink("/proc/self/ns/mnt"), []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/mountinfo" % pid) as handle:
+                if mountpoint in handle.read() and os.readlink("/proc/%s/ns/mnt" % pid) != mine:
+                    with open("/proc/%s/cmdline" % pid) as handle:
+                        found.append("%s %s" % (pid, handle.read().replace("\0", " ")[:120]))
+        except OSError:
+            continue
+    return found or "none"
+
+
+def mass_clone_inventory(server):
+    return "gns3_servers:\n  hosts:\n    gns3-a:\n      ansible_connection: local\n" \
+           "      mass_clone_projects_root: %s\n      mass_clone_projects_dataset: %s\n" % (server["root"], server["dataset"])
+
+
+def test_mass_clone_job_with_survey_strings(runner_job, gns3_server):
+    """The survey's answers as strings (booleans, numbers, comma-separated lists, a JSON mapping) and the
+    servers' projects root and dataset as host variables of the inventory, as AWX gives them."""
+    job = runner_job("mass_clone.yml", mass_clone_inventory(gns3_server), {
+        "mass_clone_names": "Cawx_[01-03]", "mass_clone_source": "lab", "mass_clone_state": "present",
+        "mass_clone_start": "false", "mass_clone_reload": "false", "mass_clone_lock_timeout": "60",
+        "mass_clone_placement_policy": "even", "mass_clone_mac_prefix": "02:4c:47",
+        "mass_clone_start_rate": "2.0", "mass_clone_start_concurrency": "4", "mass_clone_gns3_validate_certs": "true",
+        "mass_clone_console_port_range": "5000-10000", "mass_clone_snapshots": "drop",
+        "mass_clone_used_console_ports": "5000,5001", "mass_clone_used_macs": "02:4c:47:00:00:09,02:4c:47:00:00:0a",
+        "mass_clone_zfs_properties": '{"quota": "1G"}',
+    })
+    published = successful(job)["labfarm_mass_clone"]
+    assert published["state"] == "present" and published["source"] == "lab"
+    assert [c["name"] for c in published["clones"]] == ["Cawx_01", "Cawx_02", "Cawx_03"]
+    assert all(c["server"] == "gns3-a" and c["project_id"] and c["path"].startswith(gns3_server["root"]) for c in published["clones"])
+    macs = [node["mac_address"] for c in published["clones"] for node in c["nodes"] if node["mac_address"]]
+    assert len(macs) == 3 and all(mac.startswith("02:4c:47:00:") for mac in macs), macs
+    quotas = gns3_server["pool"].zfs("get", "-H", "-o", "value", "quota", gns3_server["dataset"] + "/" + published["clones"][0]["project_id"])
+    assert quotas.split() == ["1G"]
+
+
+def test_demo_placement_job(runner_job, installed_collection, tmp_path):
+    """The placement demo in an execution environment: its table in the job output and its placement in
+    set_stats; no file anywhere unless labfarm_demo_dir is given (then there, and only there)."""
+    dummy, collection = installed_collection
+    inventory = os.path.join(collection, "playbooks", "inventory", "exam.noderange.yml")
+    placement = successful(runner_job("demo_placement.yml", inventory, {}))["labfarm_placement"]
+    assert placement["policy"] == "weighted" and len(placement["clones"]) == 500
+    assert [s["server"] for s in placement["servers"]] == ["gns3-1", "gns3-2", "gns3-3", "gns3-4"]
+    assert sum(s["clones"] for s in placement["servers"]) == 500
+    assert placement["clones"][0] == {"name": "Cexam_001", "server": "gns3-1", "ip": "10.40.0.10", "mac": "02:42:0a:00:00:00"}
+    demo = tmp_path / "demo"
+    job = runner_job("demo_placement.yml", inventory, {"labfarm_demo_dir": str(demo)})
+    assert successful(job)["labfarm_placement"] == placement
+    assert "500 clones Cexam_[001-500] on 4 GNS3 servers" in job.stdout
+    assert sorted(os.listdir(str(demo))) == ["clones.csv", "placement.txt"]
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "roles/mass_clone does not normalise its survey inputs yet (helper E's part of issue 13): an optional survey "
+    "question left empty sends '', and mass_clone_zfs_properties '' fails the argument spec (unable to convert to "
+    "dict), mass_clone_used_console_ports '' fails it (list of int), mass_clone_used_macs '' becomes [''] and the "
+    "plan refuses it (\"used_macs: '' is not a MAC address\"). Remove this marker when the role takes them."))
+def test_mass_clone_job_with_empty_survey_answers(runner_job, gns3_server):
+    job = runner_job("mass_clone.yml", mass_clone_inventory(gns3_server), {
+        "mass_clone_names": "Cawx_[01-02]", "mass_clone_source": "lab", "mass_clone_state": "present",
+        "mass_clone_start": "false", "mass_clone_reload": "false",
+        "mass_clone_zfs_properties": "", "mass_clone_used_console_ports": "", "mass_clone_used_macs": "",
+    })
+    assert [c["name"] for c in successful(job)["labfarm_mass_clone"]["clones"]] == ["Cawx_01", "Cawx_02"]
