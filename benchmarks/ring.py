@@ -11,11 +11,15 @@
 Targets (issue 5): the ring's wall time <= 1.25 x (a) and <= 1/3 x (b). Then the destinations on
 tmpfs, to measure the pipeline itself: >= 1 GB/s delivered to every node.
 
+Then filesystem-aware transfer (issue 14): a 1 GiB ext4 partition image holding 100 MiB of files, whose
+free space still holds 200 MiB of deleted files, sent with its used blocks only and sent whole, side by
+side (time and bytes sent; target: at most 15% of the image sent).
+
 Every wall time runs from the source's start to the last receiver's exit, durable (fdatasync) for
 the ring and (a), `sync` of the files included for udpcast. The nodes are processes in network
 namespaces on one bridge (tests/lab/ring.py), each running the module's own code (_ring.receiver.Receiver /
 _ring.sender.Sender). Exits 1 when a target is missed. Run: make benchmark (or .venv/bin/python benchmarks/ring.py)
-Options: --size-mib N (default 2048), --skip-udpcast.
+Options: --size-mib N (default 2048), --skip-udpcast, --only-filesystem (just the ext4 comparison).
 """
 
 import argparse
@@ -45,7 +49,7 @@ kind = args.pop("kind")
 node = Receiver(**args) if kind == "receive" else Sender(**args)
 result = node.run()
 print(json.dumps({"ok": result.get("ok"), "ok_nodes": result.get("ok_nodes"), "failed_nodes": result.get("failed_nodes"),
-                  "error": result.get("error")}))
+                  "error": result.get("error"), "sent_bytes": result.get("sent_bytes")}))
 """ % COLLECTIONS
 KEY = "benchmark-ring-key-0123456789"
 
@@ -109,7 +113,8 @@ def local_copies(image, dests):
     return figures
 
 
-def ring_session(lab, image, dests, workdir, direct=True, session="bench", receivers=RECEIVERS):
+def ring_session(lab, image, dests, workdir, direct=True, session="bench", receivers=RECEIVERS, filesystem_aware=True,
+                 result=None):
     clear(dests)
     chain = ["%s:%d" % (lab.ip(i), PORT) for i in range(1, receivers + 1)]
     nodes = []
@@ -121,16 +126,60 @@ def ring_session(lab, image, dests, workdir, direct=True, session="bench", recei
         nodes.append(lab.start(i, [sys.executable, "-c", NODE, json.dumps(args)], name="%s-r%d" % (session, i)))
     wait_listening(lab, nodes)
     source = {"kind": "send", "session": session, "key": KEY, "items": [{"name": "img", "src": image}], "chain": chain,
-              "listen": "%s:%d" % (lab.ip(0), PORT - 1), "timeout": 30}
+              "listen": "%s:%d" % (lab.ip(0), PORT - 1), "timeout": 30, "filesystem_aware": filesystem_aware}
     start = time.perf_counter()
     sender = lab.start(0, [sys.executable, "-c", NODE, json.dumps(source)], name="%s-source" % session)
     for node in [sender] + nodes:
         node.wait(600)
     seconds = time.perf_counter() - start
-    result = json.loads(sender.output().strip().splitlines()[-1])
-    if result["failed_nodes"]:
-        raise SystemExit("the ring failed on %s:\n%s" % (result["failed_nodes"], "\n".join(n.output() for n in nodes)))
+    outcome = json.loads(sender.output().strip().splitlines()[-1])
+    if outcome["failed_nodes"]:
+        raise SystemExit("the ring failed on %s:\n%s" % (outcome["failed_nodes"], "\n".join(n.output() for n in nodes)))
+    if result is not None:
+        result.update(outcome)
     return seconds
+
+
+def ext4_partition(work):
+    """A 1 GiB sparse ext4 image: 100 MiB of files kept, 200 MiB written then deleted (debugfs rm), so that
+    its free space holds their bytes, as a used partition's does."""
+    image = os.path.join(work, "part-ext4.img")
+    if os.path.exists(image):
+        return image
+    tree = tempfile.mkdtemp(prefix="ext4-tree-", dir=work)
+    os.makedirs(os.path.join(tree, "keep"))
+    os.makedirs(os.path.join(tree, "old"))
+    for index in range(20):
+        make_image(os.path.join(tree, "keep", "f%02d" % index), 5 << 20)
+    for index in range(25):
+        make_image(os.path.join(tree, "old", "o%02d" % index), 8 << 20)
+    with open(image + ".tmp", "wb") as handle:
+        handle.truncate(1 << 30)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-E", "nodiscard", "-d", tree, image + ".tmp"], check=True)
+    commands = "".join("rm /old/o%02d\n" % index for index in range(25)) + "rmdir /old\n"
+    subprocess.run(["debugfs", "-w", "-f", "-", image + ".tmp"], input=commands, text=True, check=True, capture_output=True)
+    shutil.rmtree(tree)
+    os.rename(image + ".tmp", image)
+    return image
+
+
+def filesystem_comparison(lab, work, dests, missed):
+    """The ext4 partition through the ring with its used blocks only, then whole: times and bytes sent."""
+    image = ext4_partition(work)
+    warm(image)
+    size = os.path.getsize(image)
+    figures = {}
+    for aware in (True, False):
+        outcome = {}
+        seconds = ring_session(lab, image, dests, work, session="bench-fs-%s" % aware, filesystem_aware=aware, result=outcome)
+        figures[aware] = (seconds, outcome["sent_bytes"])
+    (used_s, used_b), (whole_s, whole_b) = figures[True], figures[False]
+    print("  ext4 1 GiB partition, 100 MiB of files, 200 MiB deleted:  used blocks %6.2f s, %5d MiB sent (%4.1f%%)"
+          "  |  whole %6.2f s, %5d MiB sent (%4.1f%%)"
+          % (used_s, used_b >> 20, 100.0 * used_b / size, whole_s, whole_b >> 20, 100.0 * whole_b / size))
+    if used_b > 0.15 * size:
+        missed.append("filesystem-aware: %d of %d bytes sent > 15%%" % (used_b, size))
+    clear(dests)
 
 
 def wait_listening(lab, nodes, timeout=30):
@@ -168,13 +217,15 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--size-mib", type=int, default=2048)
     parser.add_argument("--skip-udpcast", action="store_true")
+    parser.add_argument("--only-filesystem", action="store_true")
     options = parser.parse_args()
     size = options.size_mib << 20
     work = os.path.join(ROOT, ".work", "bench-ring")
     os.makedirs(work, exist_ok=True)
     image = os.path.join(work, "golden.img")
-    make_image(image, size)
-    warm(image)
+    if not options.only_filesystem:
+        make_image(image, size)
+        warm(image)
     disk_dests = [os.path.join(work, "dest%d.img" % i) for i in range(1, RECEIVERS + 1)]
     tmpfs = tempfile.mkdtemp(prefix="labfarm-ring-", dir="/dev/shm")
     tmpfs_dests = [os.path.join(tmpfs, "dest%d.img" % i) for i in range(1, RECEIVERS + 1)]
@@ -182,6 +233,10 @@ def main():
     gib = size / float(1 << 30)
     missed = []
     try:
+        if options.only_filesystem:
+            print("ring benchmark, filesystem-aware only: %d receivers in network namespaces, %d CPUs" % (RECEIVERS, os.cpu_count()))
+            filesystem_comparison(lab, work, disk_dests, missed)
+            return finish(missed)
         print("ring benchmark: %.1f GiB image, %d receivers in network namespaces, %d CPUs" % (gib, RECEIVERS, os.cpu_count()))
         local = local_copies(image, disk_dests)
         baseline = min(local.values())
@@ -215,10 +270,16 @@ def main():
         cpus = os.cpu_count() or 1
         if per_node < 1.0:
             missed.append("tmpfs ring %.2f GB/s per node < 1 (%d processes on %d CPUs)" % (per_node, RECEIVERS + 1, cpus))
+        clear(tmpfs_dests)
+        filesystem_comparison(lab, work, disk_dests, missed)
     finally:
         lab.teardown()
         shutil.rmtree(tmpfs, ignore_errors=True)
         clear(disk_dests)
+    return finish(missed)
+
+
+def finish(missed):
     if missed:
         print("targets missed: " + "; ".join(missed))
         return 1
