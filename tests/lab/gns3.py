@@ -256,7 +256,7 @@ class GNS3Server:
     def __init__(self, version, workdir, host="127.0.0.1", port=None, console_range=None,
                  udp_range=None, projects_path=None, images_path=None, username="admin",
                  password="admin", auth=False, binary=None, extra_config=None, debug=False,
-                 ubridge="auto", netns=None):
+                 ubridge="auto", netns=None, compute_password=None):
         if version not in DEFAULTS:
             raise ValueError("GNS3 version must be one of %s, got %r" % (sorted(DEFAULTS), version))
         defaults = DEFAULTS[version]
@@ -292,6 +292,11 @@ class GNS3Server:
         # A network namespace (/run/netns/<netns>) to run in: the server of one host of a multi-host test
         # (tests/lab/sshhost.py), reached at ``host``, an address of that namespace.
         self.netns = netns
+        # 3.x: the HTTP basic credentials of this server's compute API (Server.compute_username/_password), for a
+        # controller that registers it as a remote compute (add_compute); None leaves GNS3's defaults. 2.2 computes
+        # use the server's own auth (auth=True, username, password).
+        self.compute_username = "gns3"
+        self.compute_password = compute_password
         self.token = None
         self.process = None
         self.server_version = None
@@ -344,6 +349,9 @@ class GNS3Server:
             }
             # The builtin appliances are copied on every start otherwise.
             server["install_builtin_appliances"] = "false"
+            if self.compute_password is not None:
+                server["compute_username"] = self.compute_username
+                server["compute_password"] = self.compute_password
         else:
             server["auth"] = "true" if self.auth else "false"
             if self.auth:
@@ -572,6 +580,21 @@ class GNS3Server:
             message = data.get("message", data) if isinstance(data, dict) else data
             raise GNS3LabError(method, path, status, message)
         return data
+
+    # -- remote computes -------------------------------------------------------
+    def add_compute(self, compute, compute_id, name=None):
+        """Register the started server ``compute`` as a remote compute of this controller (same version),
+        as ``compute_id`` (3.x keys computes by UUID) and ``name``; returns the compute GNS3 answers."""
+        body = {"compute_id": compute_id, "name": name or compute_id, "protocol": "http",
+                "host": compute.host, "port": compute.port}
+        if compute.major >= 3:
+            body.update(user=compute.compute_username, password=compute.compute_password or "")
+        elif compute.auth:
+            body.update(user=compute.username, password=compute.password)
+        return self.api("POST", "/computes", body)
+
+    def computes(self):
+        return self.api("GET", "/computes")
 
     # -- projects and nodes ----------------------------------------------------
     def projects(self):

@@ -116,13 +116,16 @@ def _overlap(first, second):
     return first[0] <= second[1] and second[0] <= first[1]
 
 
-def _check_hosts(computes):
-    """Two computes on one address bind their consoles on one machine: their ranges must not overlap."""
+def _check_hosts(computes, vnc_given):
+    """Two computes on one address bind their consoles on one machine: their console ranges must not overlap,
+    nor their VNC ranges when one of them sets its own (the default VNC range is shared by computes that run no
+    VNC node)."""
     for index, first in enumerate(computes):
         for second in computes[index + 1:]:
             if first.host is None or first.host != second.host:
                 continue
-            for kind in ("console_range", "vnc_range"):
+            kinds = ("console_range", "vnc_range") if vnc_given & set([first.id, second.id]) else ("console_range",)
+            for kind in kinds:
                 a, b = getattr(first, kind), getattr(second, kind)
                 if _overlap(a, b):
                     raise Gns3ProjectError(
@@ -154,7 +157,7 @@ def compute_setup(computes, placement, console_range, vnc_range):
         ids[compute.id] = index
         names[compute.name] = index
         records.append(compute)
-    _check_hosts(records)
+    _check_hosts(records, set(spec.get("id") for spec in computes if spec.get("vnc_port_range") is not None))
     placement = placement or {}
     if not isinstance(placement, dict):
         raise Gns3ProjectError("compute_placement must be a mapping (per, policy, from), got %s" % type_name(placement))

@@ -239,6 +239,9 @@ def test_a_compute_without_room_for_its_share_is_refused(tmp_path):
     ([dict(C1, capacity=-1)], None, r"computes\[0\] \(%s\): capacity must be a whole number >= 0" % ID1),
     ([dict(C1, protocol="ftp")], None, "protocol must be http or https"),
     ([C1, dict(C2, host="10.0.0.11")], None, "both on host 10.0.0.11 and their console_port_range overlap"),
+    ([dict(C1, console_port_range="5000-5999"), dict(C2, host="10.0.0.11", console_port_range="6000-6999",
+                                                    vnc_port_range="5900-5999")], None,
+     "both on host 10.0.0.11 and their vnc_port_range overlap"),
     ([C1], {"per": "project"}, "per must be clone or node"),
     ([C1], {"policy": "random"}, "policy must be one of round_robin, even"),
     ([], {"per": "node"}, "compute_placement is given but computes is empty"),
@@ -246,6 +249,12 @@ def test_a_compute_without_room_for_its_share_is_refused(tmp_path):
 def test_compute_options_are_refused_with_the_value_and_the_fix(computes, placement, message):
     with pytest.raises(Gns3ProjectError, match=message):
         compute_setup(computes, placement, (5000, 10000), (5900, 10000))
+
+
+def test_computes_on_one_host_with_disjoint_console_ranges_share_the_default_vnc_range():
+    setup = compute_setup([dict(C1, console_port_range="5000-5999"),
+                           dict(C2, host="10.0.0.11", console_port_range="6000-6999")], None, (5000, 10000), (5900, 10000))
+    assert [c.vnc_range for c in setup.computes] == [(5900, 10000), (5900, 10000)]
 
 
 def test_a_gns3_3_project_needs_uuid_compute_ids_and_2_2_takes_any(tmp_path):
