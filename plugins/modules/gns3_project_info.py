@@ -185,6 +185,14 @@ used_console_ports:
   type: list
   elements: int
   sample: [9997, 9998, 9999, 10000]
+used_console_ports_by_compute:
+  description:
+    - The same ports per compute_id (GNS3 reserves a node's consoles on the compute that runs it), for a controller
+      with remote computes, where a port need only be unique per compute.
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  sample: {"local": [9997, 9998], "5e1c4b47-2a57-4ae8-9f2b-0000000000c1": [9999, 10000]}
 used_macs:
   description:
     - Every MAC address used by any project under the root, sorted. Each dynamips router counts for its whole

@@ -5,7 +5,7 @@
 # Private to labfarm.massclone: no API promise; other collections must not import it.
 """What gns3_project_info reports of a projects root read by the farm scan (farm.read_farm): the selected
 projects described, the names asked for that no project has, the files that could not be read, and
-every console port and MAC in use under the root. Pure, standard library only."""
+every console port (in all, and per compute) and MAC in use under the root. Pure, standard library only."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -13,14 +13,14 @@ __metaclass__ = type
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.mac import format_mac
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import (
-    Gns3ProjectError, describe_project, summarise_nodes, used_by_project)
+    Gns3ProjectError, compute_usage, describe_project, summarise_nodes, used_by_project)
 
 
 def farm_info(farm, names=None, pattern=None):
     """gns3_project_info's result for `farm` ([(path, Project or Gns3ProjectError)]): the projects whose
     name is in `names` (None: any) and matches the compiled regex `pattern` (None: any), sorted by name."""
     projects, unreadable, warnings = [], [], []
-    ports, macs = set(), set()
+    ports, macs, by_compute = set(), set(), {}
     for path, project in farm:
         if isinstance(project, Gns3ProjectError):
             unreadable.append({"path": path, "error": str(project)})
@@ -29,6 +29,8 @@ def farm_info(farm, names=None, pattern=None):
         used_ports, used_macs, _app, _dyn = used_by_project(project)
         ports |= used_ports
         macs |= used_macs
+        for compute_id, held in compute_usage(project)[0].items():
+            by_compute.setdefault(compute_id, set()).update(held)
         projects.append(project)
     wanted = None if names is None else set(names)
     selected = [project for project in projects
@@ -46,6 +48,8 @@ def farm_info(farm, names=None, pattern=None):
         "missing": [name for name in (names or []) if name not in found],
         "unreadable": unreadable,
         "used_console_ports": sorted(ports),
+        "used_console_ports_by_compute": dict((str(compute_id), sorted(held)) for compute_id, held in by_compute.items()
+                                              if held),
         "used_macs": [format_mac(mac) for mac in sorted(macs)],
         "warnings": warnings,
     }

@@ -195,6 +195,11 @@ def test_reset_places_nodes_on_computes_through_the_module(root, run_module):
         assert json.load(handle)["topology"]["computes"] == [
             {"compute_id": C2, "host": "10.0.0.12", "name": "second", "port": 3443, "protocol": "https"}]
     assert run_module(gns3_project_reset, args)["changed"] is False
+    info = run_module(gns3_project_info, {"projects_root": str(root)})
+    by_compute = info["used_console_ports_by_compute"]
+    assert sorted(by_compute) == sorted(["local", C1, C2])
+    assert by_compute[C1] == sorted(n["console"] for n in first["nodes"] if n["console"])
+    assert sorted(port for ports in by_compute.values() for port in ports) == sorted(info["used_console_ports"])
 
 
 @pytest.mark.parametrize("computes, placement, words", [
