@@ -138,10 +138,7 @@ def compute_setup(computes, placement, console_range, vnc_range):
     """The checked ComputeSetup of the options, or None when no compute is given (nodes stay where they are
     and console ports are unique across the whole projects root, as before 0.2.0)."""
     if not computes:
-        if placement:
-            raise Gns3ProjectError("compute_placement is given but computes is empty: list the computes to place "
-                                   "nodes on, or leave compute_placement out")
-        return None
+        return None   # compute_placement is then ignored: a role may pass its defaults whatever the topology
     if isinstance(computes, (str, dict)) or not isinstance(computes, (list, tuple)):
         raise Gns3ProjectError("computes must be a list of mappings (id, host, port...), got %s" % type_name(computes))
     records, ids, names = [], {}, {}

@@ -244,11 +244,17 @@ def test_a_compute_without_room_for_its_share_is_refused(tmp_path):
      "both on host 10.0.0.11 and their vnc_port_range overlap"),
     ([C1], {"per": "project"}, "per must be clone or node"),
     ([C1], {"policy": "random"}, "policy must be one of round_robin, even"),
-    ([], {"per": "node"}, "compute_placement is given but computes is empty"),
 ])
 def test_compute_options_are_refused_with_the_value_and_the_fix(computes, placement, message):
     with pytest.raises(Gns3ProjectError, match=message):
         compute_setup(computes, placement, (5000, 10000), (5900, 10000))
+
+
+def test_without_computes_compute_placement_is_ignored_and_nothing_moves(tmp_path):
+    assert compute_setup([], {"per": "node", "policy": "weighted"}, (5000, 10000), (5900, 10000)) is None
+    root, requests = make_root(tmp_path, 1)
+    result = run(root, requests, compute_placement={"per": "node"})
+    assert result["computes"] == [] and result["projects"][0]["summary"]["computes"] == {"local": 5}
 
 
 def test_computes_on_one_host_with_disjoint_console_ranges_share_the_default_vnc_range():
