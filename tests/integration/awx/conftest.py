@@ -105,10 +105,11 @@ class Job:
 
 @pytest.fixture
 def runner_job(installed_collection, tmp_path):
-    """runner_job(playbook, inventory, survey, artifacts=None) -> Job.
+    """runner_job(playbook, inventory, survey, artifacts=None, project=None) -> Job.
 
     ``playbook``: the collection's playbook (``netboot.yml``); the project holds a playbook of that name that
-    imports ``labfarm.massclone.<name>``, so the job runs the shipped playbook from the installed collection.
+    imports ``labfarm.massclone.<name>``, so the job runs the shipped playbook from the installed collection;
+    ``project``, the text of a playbook of the user's project instead (a workflow's glue job).
     ``inventory``: the text of inventory/hosts (YAML), or a path to copy in (an inventory plugin's file).
     ``survey``: the extra variables, strings only. ``artifacts``: what a workflow passes from the previous job
     (structured, as AWX passes set_stats). Asserts that nothing was written inside the installed collection.
@@ -116,15 +117,15 @@ def runner_job(installed_collection, tmp_path):
     path, collection = installed_collection
     counter = [0]
 
-    def _runner_job(playbook, inventory, survey, artifacts=None, timeout=300):
+    def _runner_job(playbook, inventory, survey, artifacts=None, project=None, timeout=300):
         assert all(isinstance(value, str) for value in survey.values()), "a survey passes strings only"
         counter[0] += 1
         data_dir = tmp_path / ("job%d" % counter[0])
         for sub in ("project", "inventory", "env"):
             (data_dir / sub).mkdir(parents=True)
-        (data_dir / "project" / playbook).write_text(
+        (data_dir / "project" / playbook).write_text(project or (
             "---\n- name: The collection's %s\n  ansible.builtin.import_playbook: labfarm.massclone.%s\n"
-            % (playbook, playbook.rsplit(".", 1)[0]))
+            % (playbook, playbook.rsplit(".", 1)[0])))
         if os.path.isfile(inventory):
             with open(inventory) as handle:
                 (data_dir / "inventory" / os.path.basename(inventory)).write_text(handle.read())
@@ -154,6 +155,6 @@ def runner_job(installed_collection, tmp_path):
         # the shipped code ran: every task came from the installed collection (or the project's import line)
         inside = [p for p in job.task_paths() if p.startswith(collection + os.sep)]
         outside = [p for p in job.task_paths() if p not in inside and not p.startswith(str(data_dir))]
-        assert inside and outside == [], "tasks from outside the installed collection: %s\n%s" % (outside, job.explain())
+        assert (inside or project) and outside == [], "tasks from outside the installed collection: %s\n%s" % (outside, job.explain())
         return job
     return _runner_job

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import sys
+import time
 import uuid
 
 import pytest
@@ -21,13 +22,13 @@ from lab import lab_missing  # noqa: E402  pylint: disable=wrong-import-position
 from lab.zfs import LabError, ZfsLab  # noqa: E402  pylint: disable=wrong-import-position
 # the survey tests' lab set-ups (a private libvirtd in a namespace with a bridge; the ring's nodes and inputs)
 from integration.survey.test_survey_playbooks import (  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
-    hypervisor, ring_setup, ring_vars, stop_pid_files)
+    hypervisor, netboot_vars, netns_lab, ring_setup, ring_vars, stop_pid_files)
 
 # The playbooks under playbooks/ and the test that runs each as a job: a new playbook needs a job here.
 JOBS = {
     "demo_placement.yml": "test_demo_placement_job",
     "mass_clone.yml": "test_mass_clone_job_with_survey_strings",
-    "netboot.yml": "test_vm_farm_job_then_netboot_job_as_a_workflow",
+    "netboot.yml": "test_mass_clone_then_clone_addresses_then_netboot_as_a_workflow",
     "ring_duplicate.yml": "test_ring_duplicate_job",
     "vm_farm.yml": "test_vm_farm_job_then_netboot_job_as_a_workflow",
 }
@@ -126,10 +127,22 @@ def gns3_server(zfs_lab, tmp_path):
         shutil.copytree(sample, os.path.join(root, source_id), dirs_exist_ok=True)
         yield {"pool": pool, "dataset": dataset, "root": root}
     finally:
+        destroy_pool(pool)
+
+
+def destroy_pool(pool, wait=180):
+    """Destroy the pool; while it is busy because a private mount namespace made during its life (another
+    test's libvirtd, tests/lab/libvirtd.py) holds a copy of its mounts, wait for those processes to end."""
+    deadline = time.monotonic() + wait
+    while True:
         try:
             pool.destroy()
+            return
         except LabError as error:
-            raise LabError("%s; mount namespaces that hold the pool's mounts: %s" % (error, pinned_by(pool.mountpoint)))
+            holders = pinned_by(pool.mountpoint)
+            if not holders or time.monotonic() > deadline:
+                raise LabError("%s; mount namespaces that hold the pool's mounts: %s" % (error, holders or "none"))
+            time.sleep(2)
 
 
 def pinned_by(mountpoint):
@@ -144,7 +157,7 @@ def pinned_by(mountpoint):
                         found.append("%s %s" % (pid, handle.read().replace("\0", " ")[:120]))
         except OSError:
             continue
-    return found or "none"
+    return found
 
 
 def mass_clone_inventory(server):
@@ -203,3 +216,43 @@ def test_mass_clone_job_with_empty_survey_answers(runner_job, gns3_server):
         "mass_clone_zfs_properties": "", "mass_clone_used_console_ports": "", "mass_clone_used_macs": "",
     })
     assert [c["name"] for c in successful(job)["labfarm_mass_clone"]["clones"]] == ["Cawx_01", "Cawx_02"]
+
+
+def documented_playbook(marker):
+    """The YAML block that follows ``<!-- marker -->`` in docs/awx.md: the test runs what the page shows."""
+    with open(os.path.join(os.path.dirname(TESTS), "docs", "awx.md")) as handle:
+        text = handle.read()
+    block = text.split("<!-- %s -->\n```yaml\n" % marker, 1)[1]
+    return block.split("```", 1)[0]
+
+
+def test_mass_clone_then_clone_addresses_then_netboot_as_a_workflow(runner_job, gns3_server, netns_lab, tmp_path):  # noqa: F811
+    """docs/awx.md's workflow: the mass clone job's labfarm_mass_clone, the clone addresses job (the page's playbook)
+    makes labfarm_nodes of it, the netboot job reserves them: a DHCP client with a clone node's MAC gets its address.
+    Each job gets the artifacts of the jobs before it, as AWX passes them along a workflow."""
+    lab = netns_lab
+    artifacts = successful(runner_job("mass_clone.yml", mass_clone_inventory(gns3_server), {
+        "mass_clone_names": "Cawx_[01-02]", "mass_clone_source": "lab", "mass_clone_start": "false", "mass_clone_reload": "false",
+    }))
+    artifacts.update(successful(runner_job("clone_addresses.yml", "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n",
+                                           {"clone_first_ip": lab.ip(21)}, artifacts=artifacts,
+                                           project=documented_playbook("clone-addresses-playbook"))))
+    nodes = artifacts["labfarm_nodes"]
+    assert [(n["name"], n["ip"]) for n in nodes] == [("Cawx-01-R1", lab.ip(21)), ("Cawx-02-R1", lab.ip(22))]
+    macs = [node["mac_address"] for clone in artifacts["labfarm_mass_clone"]["clones"] for node in clone["nodes"] if node["mac_address"]]
+    assert [n["mac"] for n in nodes] == macs
+
+    work = str(tmp_path / "nb")
+    os.makedirs(work, mode=0o755)
+    os.chmod(str(tmp_path), 0o755)
+    survey = netboot_vars(lab, work)
+    survey.update({"netboot_server_network": lab.network, "netboot_server_gateway": lab.server_ip,
+                   "netboot_server_hosts_from_job": "true"})
+    try:
+        result = successful(runner_job("netboot.yml", "netboot_servers:\n  hosts:\n    localhost:\n      ansible_connection: local\n",
+                                       survey, artifacts=artifacts))["labfarm_netboot"]
+        assert [(h["name"], h["mac"], h["ip"]) for h in result["hosts"]] == [(n["name"], n["mac"], n["ip"]) for n in nodes]
+        assert result["ok"] == ["localhost"] and result["failed"] == []
+        assert lab.dhcp_client(nodes[1]["mac"]) == lab.ip(22)
+    finally:
+        stop_pid_files(os.path.join(work, "state"))
