@@ -185,6 +185,7 @@ options:
         description:
           - How many nodes this compute may hold across the projects under O(projects_root), this batch included.
             Nodes other projects already have there count. Unlimited when not given.
+          - Whatever its capacity, a compute is given no more console and aux ports than its console range has free.
         type: int
       weight:
         description: The compute's share for the V(weighted) policy (default - its capacity).

@@ -8,8 +8,10 @@ checks GNS3 would otherwise fail on when the project opens, and the ``computes``
 
 The nodes placed are those whose compute in the source is one of compute_placement's ``from`` ids (local by
 default); every other node keeps its compute_id. Placement is _ranges.placement's: a compute is a host whose
-capacity is its node count (``memory_mb`` stands for nodes, so a clone of 30 nodes needs 30), the nodes that
-other projects under the root already put there count as used. A project we reset before keeps the computes it
+``memory_mb`` stands for its capacity in nodes (a clone of 30 nodes needs 30) and whose ``vcpus`` stands for
+the free ports of its console range (a clone needs one per console and aux port), so that no compute is given
+more nodes than it may hold nor more consoles than its range has; the nodes that other projects under the root
+already put there count as used, and their ports are not free. A project we reset before keeps the computes it
 has while they are still listed, run its node types and have room, so a rerun moves nothing.
 
 Pure, standard library only. The options are compute_options.py's.
@@ -22,7 +24,7 @@ __metaclass__ = type
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.numbers import fold_numbers
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.compute_options import (
     ALL_NODE_TYPES, BUILTIN_COMPUTES, NODE_TYPES)
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import UUID_RE, Gns3ProjectError
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import UUID_RE, Gns3ProjectError, node_consoles
 from ansible_collections.labfarm.massclone.plugins.module_utils._ranges.placement import PlacementError, place
 
 # The keys GNS3 2.2 and 3.0 write for a compute in a project file (Compute.__json__ / asdict(topology_dump=True)).
@@ -48,6 +50,23 @@ def _ran_by(setup, revision):
     return "; ".join("%s runs %s" % (c.id, ", ".join(sorted(node_types_of(c, revision)))) for c in setup.computes)
 
 
+def console_need(nodes):
+    """How many ports of the console range (telnet consoles and aux; VNC has its own range) the nodes hold."""
+    return sum(1 for node in nodes for _field, _port, kind in node_consoles(node) if kind == "console")
+
+
+class _Load:
+    """What each compute holds so far: nodes (farm and batch), and console ports taken by the batch."""
+
+    def __init__(self, farm_load):
+        self.nodes = dict(farm_load)
+        self.ports = {}
+
+    def add(self, compute_id, nodes):
+        self.nodes[compute_id] = self.nodes.get(compute_id, 0) + len(nodes)
+        self.ports[compute_id] = self.ports.get(compute_id, 0) + console_need(nodes)
+
+
 class _Item:
     """What placement moves as one: a clone's placed nodes (per clone) or one node (per node)."""
 
@@ -55,6 +74,7 @@ class _Item:
         self.plan = plan
         self.nodes = nodes
         self.types = frozenset(node.get("node_type") for node in nodes)
+        self.ports = console_need(nodes)
 
     def label(self):
         if len(self.nodes) == 1:
@@ -62,14 +82,15 @@ class _Item:
         return "the %d nodes of %s (%s)" % (len(self.nodes), self.plan.request.name, ", ".join(sorted(self.types)))
 
 
-def place_nodes(plans, setup, farm_load):
+def place_nodes(plans, setup, farm_load, free_ports):
     """{(id(plan), node_id): compute_id} for every node of the batch (node_id as in the file now). `farm_load`
-    is {compute_id: nodes} of the other projects under the root. Gns3ProjectError before anything is written
-    for a node no listed compute runs, a compute without room for its share, or a compute the controller would
-    not know."""
+    is {compute_id: nodes} of the other projects under the root, `free_ports` {compute_id: ports of its console
+    range that no other project and no reservation holds}. Gns3ProjectError before anything is written for a
+    node no listed compute runs, a compute without room for its share, or a compute the controller would not
+    know."""
     _check_ids(plans, setup)
     chosen, items = {}, []
-    load = dict(farm_load)
+    load = _Load(farm_load)
     for plan in plans:
         movable = []
         for node in plan.project.nodes:
@@ -77,13 +98,13 @@ def place_nodes(plans, setup, farm_load):
                 movable.append(node)
             else:
                 chosen[(id(plan), node["node_id"])] = node.get("compute_id")
-                load[node.get("compute_id")] = load.get(node.get("compute_id"), 0) + 1
+                load.add(node.get("compute_id"), [node])
         if setup.per == "clone" and movable:
             items.append(_Item(plan, movable))
         else:
             items.extend(_Item(plan, [node]) for node in movable)
     _check_staying(plans, setup, chosen)
-    left = [item for item in items if not _keep(item, setup, load, chosen)]
+    left = [item for item in items if not _keep(item, setup, load, chosen, free_ports)]
     groups = []
     for item in left:
         revision = item.plan.project.data.get("revision")
@@ -100,7 +121,7 @@ def place_nodes(plans, setup, farm_load):
         else:
             groups.append((eligible, [item]))
     for eligible, group in groups:
-        _place_group(group, [setup.by_id[cid] for cid in eligible], setup, load, chosen)
+        _place_group(group, [setup.by_id[cid] for cid in eligible], setup, load, chosen, free_ports)
     return chosen
 
 
@@ -118,7 +139,7 @@ def _check_ids(plans, setup):
                     % (compute.id, plan.request.name, plan.project.data.get("revision")))
 
 
-def _keep(item, setup, load, chosen):
+def _keep(item, setup, load, chosen, free_ports):
     """A project we reset keeps the compute its placed nodes are on when that compute still fits them."""
     if not item.plan.already:
         return False
@@ -129,33 +150,37 @@ def _keep(item, setup, load, chosen):
     revision = item.plan.project.data.get("revision")
     if compute is None or not item.types <= node_types_of(compute, revision):
         return False
-    if compute.capacity is not None and load.get(compute.id, 0) + len(item.nodes) > compute.capacity:
+    if compute.capacity is not None and load.nodes.get(compute.id, 0) + len(item.nodes) > compute.capacity:
         return False
-    load[compute.id] = load.get(compute.id, 0) + len(item.nodes)
+    if load.ports.get(compute.id, 0) + item.ports > free_ports[compute.id]:
+        return False
+    load.add(compute.id, item.nodes)
     for node in item.nodes:
         chosen[(id(item.plan), node["node_id"])] = compute.id
     return True
 
 
-def _place_group(group, computes, setup, load, chosen):
-    hosts = [{"name": c.id, "memory_mb": c.capacity, "used_memory_mb": load.get(c.id, 0), "weight": c.weight}
+def _place_group(group, computes, setup, load, chosen, free_ports):
+    hosts = [{"name": c.id, "memory_mb": c.capacity, "used_memory_mb": load.nodes.get(c.id, 0),
+              "vcpus": free_ports[c.id], "used_vcpus": load.ports.get(c.id, 0), "weight": c.weight}
              for c in computes]
-    wanted = [{"name": str(index), "memory_mb": len(item.nodes)} for index, item in enumerate(group)]
+    wanted = [{"name": str(index), "memory_mb": len(item.nodes), "vcpus": item.ports} for index, item in enumerate(group)]
     try:
         placed = place(wanted, hosts, setup.policy)
     except PlacementError:
-        free = ", ".join("%s %s" % (c.id, "unlimited" if c.capacity is None else "capacity %d, %d used" % (
-            c.capacity, load.get(c.id, 0))) for c in computes)
+        free = ", ".join("%s %s, %d of %d free console ports taken" % (
+            c.id, "unlimited" if c.capacity is None else "capacity %d, %d used" % (c.capacity, load.nodes.get(c.id, 0)),
+            load.ports.get(c.id, 0), free_ports[c.id]) for c in computes)
         raise Gns3ProjectError(
-            "the computes that run %s have no room for the batch: it places %d nodes (%s), and %s (used: nodes of the "
-            "other projects under projects_root and of this batch). Nothing was written. Raise their capacity, add "
-            "computes, or reset fewer projects" % (
+            "the computes that run %s have no room for the batch: it places %d nodes with %d console ports (%s), and "
+            "%s (used: nodes of the other projects under projects_root and of this batch). Nothing was written. Raise "
+            "their capacity or widen their console_port_range, add computes, or reset fewer projects" % (
                 ", ".join(sorted(set(t for item in group for t in item.types))),
-                sum(len(item.nodes) for item in group),
+                sum(len(item.nodes) for item in group), sum(item.ports for item in group),
                 "per %s" % setup.per, free))
     for (index, compute_id) in placed:
         item = group[int(index)]
-        load[compute_id] = load.get(compute_id, 0) + len(item.nodes)
+        load.add(compute_id, item.nodes)
         for node in item.nodes:
             chosen[(id(item.plan), node["node_id"])] = compute_id
 

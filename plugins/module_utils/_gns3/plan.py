@@ -117,7 +117,8 @@ def plan_reset(requests, projects_root=None, console_port_range=DEFAULT_CONSOLE_
     check_names(requests)
     plans = plan_batch(requests, parallel_map(_loader(plan_from), [request.path for request in requests], IO_WORKERS))
     allocators, farm_load = farm_reservations(plans, projects_root, options, setup)
-    placement = Placement(options, setup, place_nodes(plans, setup, farm_load) if setup else None)
+    placement = Placement(options, setup, place_nodes(plans, setup, farm_load, dict(
+        (c.id, allocators.ports.pool(c.id).free_count(c.console_range)) for c in setup.computes)) if setup else None)
     kept = keep_pass(plans, placement, allocators)
     chosen = fresh_pass(plans, placement, allocators, kept)
     for plan in plans:

@@ -220,11 +220,24 @@ def test_a_compute_without_room_for_its_share_is_refused(tmp_path):
     with pytest.raises(Gns3ProjectError) as error:
         run(root, requests, computes=[dict(C1, capacity=5), dict(C2, capacity=5)])
     message = str(error.value)
-    assert "have no room for the batch: it places 15 nodes (per clone)" in message
-    assert "%s capacity 5, 0 used, %s capacity 5, 0 used" % (ID1, ID2) in message and "Nothing was written" in message
-    # console ports: c2's own range holds 2 ports, its share needs 4
+    assert "have no room for the batch: it places 15 nodes with 12 console ports (per clone)" in message
+    assert "%s capacity 5, 0 used, 0 of 5001 free console ports taken, %s capacity 5, 0 used" % (ID1, ID2) in message
+    assert "Nothing was written" in message
+    # console ports count as room too: c2's range holds 2 ports and a clone needs 4, so c1 takes both clones...
+    result = run(root, requests[:2], write=False, computes=[C1, dict(C2, console_port_range="9000-9001")])
+    assert [p["summary"]["computes"] for p in result["projects"]] == [{ID1: 5}, {ID1: 5}]
+    # ...and when no compute has them, the batch is refused
+    with pytest.raises(Gns3ProjectError, match="it places 10 nodes with 8 console ports"):
+        run(root, requests[:2], computes=[dict(C1, console_port_range="8000-8004"), dict(C2, console_port_range="9000-9001")])
+
+
+def test_nodes_that_stay_on_a_compute_whose_range_is_too_small_are_refused_naming_it(tmp_path):
+    def on_c2(data):
+        for item in data["topology"]["nodes"]:
+            item["compute_id"] = ID2
+    root, requests = make_root(tmp_path, 1, edit=on_c2)
     with pytest.raises(Gns3ProjectError) as error:
-        run(root, requests[:2], computes=[C1, dict(C2, console_port_range="9000-9001")])
+        run(root, requests, computes=[C1, dict(C2, console_port_range="9000-9001")])
     assert "compute %s has no room for its share: its console_port_range 9000-9001 is exhausted, the nodes placed " \
            "on it need 4 new console ports and only 2 are free" % ID2 in str(error.value)
     assert "Widen computes[].console_port_range of %s" % ID2 in str(error.value)
