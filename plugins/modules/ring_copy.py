@@ -164,6 +164,8 @@ options:
     description:
       - With O(mode=send), a raw item that holds an ext2/3/4 or FAT (12, 16, 32) file system sends only the blocks
         the file system uses, read from its block bitmaps or its FAT; the rest crosses the wire as unused holes.
+        A whole disk with an MBR or GPT partition table is read partition by partition; what lies outside the
+        partitions (the table, a boot loader) and the partitions without such a file system are sent whole.
         Unused space stays a hole in a file target and is left as it was on a block device target. The copy holds
         the same file system, not the old bytes of deleted files.
       - Detected per item. An item with no such file system, or one whose bitmaps do not look sane (a bad magic or
@@ -319,7 +321,9 @@ filesystems:
       is sent whole (C(filesystem) null and C(reason)).
   returned: mode is send
   type: dict
-  sample: {disk: {filesystem: ext4, reason: null, block_size: 4096, blocks: 2621440, groups: 80, used_bytes: 1073741824},
+  sample: {root: {filesystem: ext4, reason: null, block_size: 4096, blocks: 2621440, groups: 80, used_bytes: 1073741824},
+           disk: {filesystem: partitions, reason: null, table: gpt, used_bytes: 1076887552,
+                  partitions: [{number: 1, start: 1048576, size: 10737418240, filesystem: ext4, used_bytes: 1073741824}]},
            home: {filesystem: null, reason: an archive is sent whole}}
   version_added: 0.2.0
 node:

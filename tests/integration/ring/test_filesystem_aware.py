@@ -5,7 +5,8 @@
 a 1 GiB ext4 partition image holding 100 MiB of files, whose free space still holds the bytes of 200 MiB of
 deleted files, costs at most 15% of its size; every copy passes e2fsck -n and holds the source's files (dumped
 with debugfs, no mount). Two receivers write files (the unused blocks stay holes), one a loop device whose
-unused blocks keep what they held. A FAT image in the same session sends its used clusters."""
+unused blocks keep what they held. In the same session, a FAT image sends its used clusters, and a whole GPT disk
+its table, its boot loader's gap and its ext4 partition's used blocks."""
 
 import filecmp
 import os
@@ -32,7 +33,7 @@ def need(*tools):
 def partitions(tmp_path_factory):
     """A 1 GiB sparse ext4 image: 100 MiB of files kept, 200 MiB of files written then deleted (debugfs rm:
     their blocks are free and still hold their bytes); and a 32 MiB FAT16 image with two files."""
-    need("mkfs.ext4", "debugfs", "e2fsck", "mkfs.vfat", "mcopy", "fsck.fat")
+    need("mkfs.ext4", "debugfs", "e2fsck", "mkfs.vfat", "mcopy", "fsck.fat", "sfdisk")
     base = tmp_path_factory.mktemp("fs-aware")
     tree = base / "tree"
     (tree / "keep" / "etc").mkdir(parents=True)
@@ -62,6 +63,21 @@ def partitions(tmp_path_factory):
     write_random(str(base / "BOOTX64.EFI"), 2 * MiB, 300)
     (base / "grub.cfg").write_text("set timeout=1\n")
     subprocess.run(["mcopy", "-i", str(fat), str(base / "BOOTX64.EFI"), str(base / "grub.cfg"), "::"], check=True)
+
+    # a whole 96 MiB disk: a GPT, a boot loader's bytes in the gap, one 64 MiB ext4 partition from sector 2048
+    disk, root = base / "disk.img", base / "root.img"
+    with open(str(disk), "wb") as handle:
+        handle.truncate(96 * MiB)
+    subprocess.run(["sfdisk", "-q", str(disk)], input="label: gpt\nstart=2048, size=131072, type=linux\n", text=True,
+                   check=True, capture_output=True)
+    with open(str(root), "wb") as handle:
+        handle.truncate(64 * MiB)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-d", str(tree / "keep" / "etc"), str(root)], check=True, capture_output=True)
+    with open(str(disk), "r+b") as handle:
+        handle.seek(64 * 512)
+        handle.write(b"core.img of a boot loader")
+        handle.seek(MiB)
+        handle.write(root.read_bytes())
     return base
 
 
@@ -112,17 +128,24 @@ def test_an_ext4_partition_sends_only_its_used_blocks_and_every_copy_holds_its_f
     def items_for(index):
         disk = loop_device if index == 3 else str(ring.dir(index) / "part.img")
         targets[index] = disk
-        return [{"name": "part", "dest": disk}, {"name": "esp", "dest": str(ring.dir(index) / "esp.img")}]
+        return [{"name": "part", "dest": disk}, {"name": "esp", "dest": str(ring.dir(index) / "esp.img")},
+                {"name": "disk", "dest": str(ring.dir(index) / "disk.img")}]
 
-    status, sent = ring.run("fsaware", [{"name": "part", "src": str(image)}, {"name": "esp", "src": str(fat)}],
-                            items_for, RECEIVERS, source_options={"chunk_size": 4 * MiB})[0]
+    (status, sent), receivers = ring.run(
+        "fsaware", [{"name": "part", "src": str(image)}, {"name": "esp", "src": str(fat)},
+                    {"name": "disk", "src": str(partitions / "disk.img")}], items_for, RECEIVERS,
+        source_options={"chunk_size": 4 * MiB})
     assert status in ("SUCCESS", "CHANGED") and sent["failed_nodes"] == [], sent
     assert sent["filesystems"]["part"]["filesystem"] == "ext4", sent["filesystems"]
     assert sent["filesystems"]["esp"]["filesystem"] == "vfat", sent["filesystems"]
-    # both items together: 100 MiB of files, the file system's metadata, the FAT: at most 15% of 1 GiB
-    print("filesystem-aware: %d bytes sent for a %d-byte ext4 partition (%.1f%%) and a FAT image; used: %s"
-          % (sent["sent_bytes"], SIZE, 100.0 * sent["sent_bytes"] / SIZE, sent["filesystems"]))
-    assert 100 * MiB < sent["sent_bytes"] <= 0.15 * SIZE
+    assert sent["filesystems"]["disk"]["filesystem"] == "partitions", sent["filesystems"]
+    # the partition: 100 MiB of files and the file system's metadata, at most 15% of 1 GiB (each receiver wrote
+    # what the source sent); the three items together too
+    written = receivers[1][1]["items"]["part"]["bytes_written"]
+    print("filesystem-aware: %d bytes sent for a %d-byte ext4 partition (%.1f%%), %d for the 3 items; found: %s"
+          % (written, SIZE, 100.0 * written / SIZE, sent["sent_bytes"], sent["filesystems"]))
+    assert 100 * MiB < written <= 0.15 * SIZE
+    assert written < sent["sent_bytes"] <= 0.15 * SIZE
     for entry in sent["nodes"]:
         assert entry["ok"] and entry["items"]["part"]["digest"] == sent["digests"]["part"], entry
 
@@ -154,3 +177,14 @@ def test_an_ext4_partition_sends_only_its_used_blocks_and_every_copy_holds_its_f
         out.mkdir()
         subprocess.run(["mcopy", "-n", "-i", str(esp), "::BOOTX64.EFI", str(out)], check=True)
         assert filecmp.cmp(str(out / "BOOTX64.EFI"), str(partitions / "BOOTX64.EFI"), shallow=False)
+        disk = ring.dir(index) / "disk.img"
+        with open(str(disk), "rb") as handle:
+            assert handle.read(MiB)[64 * 512:64 * 512 + 25] == b"core.img of a boot loader"
+            root = tmp_path / ("root%d.img" % index)
+            root.write_bytes(handle.read(64 * MiB))
+        table = subprocess.run(["sfdisk", "-d", str(disk)], capture_output=True, text=True, check=True).stdout
+        assert table.replace(str(disk), "D") == subprocess.run(["sfdisk", "-d", str(partitions / "disk.img")], capture_output=True,
+                                                               text=True, check=True).stdout.replace(str(partitions / "disk.img"), "D")
+        fsck = subprocess.run(["e2fsck", "-f", "-n", str(root)], capture_output=True, text=True)
+        assert fsck.returncode == 0, fsck.stdout
+        same_tree(ext4_files(partitions / "root.img", tmp_path / ("root-src%d" % index)), ext4_files(root, tmp_path / ("root-dst%d" % index)))

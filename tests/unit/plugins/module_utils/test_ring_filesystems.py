@@ -105,7 +105,7 @@ def copy_used(image, extents, copy, background=None):
 
 def ext4_files(image, where):
     """The files of an ext image, dumped by debugfs (no mount) into ``where``/files."""
-    (where / "files").mkdir()
+    (where / "files").mkdir(parents=True)
     subprocess.run(["debugfs", "-R", "rdump / %s" % (where / "files"), str(image)], check=True, capture_output=True)
     return where
 
@@ -354,7 +354,7 @@ def test_a_sparse_file_without_a_file_system_keeps_its_holes_and_says_why(tmp_pa
         handle.truncate(8 * MiB)
     item = SourceItem(0, {"name": "p", "src": str(path)}, MiB, "crc32", wire.checksum_function("crc32"), True)
     try:
-        assert item.filesystem == {"filesystem": None, "reason": "no ext2/3/4 or FAT file system recognised"}
+        assert item.filesystem == {"filesystem": None, "reason": "no ext2/3/4 or FAT file system recognised and no partition table"}
         assert [kind for dummy, dummy, kind, dummy in item.segments()] == [KIND_DATA] + [KIND_HOLE] * 7
     finally:
         item.close()
@@ -388,3 +388,76 @@ def test_a_ring_copy_of_an_ext4_image_sends_its_used_blocks_and_the_file_target_
         (tmp_path / name).mkdir()
         ext4_files(path, tmp_path / name)
     same_tree(tmp_path / "src", tmp_path / "dst")
+
+
+# --------------------------------------------------------------------------------------------
+# Whole disks: an MBR or a GPT, each partition by its own file system
+
+def make_disk(tmp_path, label):
+    """A 132 MiB disk image over stale bytes: a boot loader's bytes after the MBR, a 32 MiB FAT16 partition
+    and a 96 MiB ext4 one, each made by its mkfs in a file and put in place."""
+    need("sfdisk", "mkfs.vfat", "mcopy", "mkfs.ext4")
+    disk = tmp_path / ("disk-%s.img" % label)
+    stale_bytes(disk, 132 * MiB, seed=4)
+    table = "label: %s\nstart=2048, size=65536, type=%s\nstart=67584, size=196608, type=%s\n" % (
+        (label, "uefi", "linux") if label == "gpt" else (label, "e", "83"))
+    subprocess.run(["sfdisk", "-q", str(disk)], input=table, text=True, check=True, capture_output=True)
+    corrupt(disk, 64 * 512, b"a boot loader between the table and the first partition")
+    fat = tmp_path / "p1.img"
+    stale_bytes(fat, 32 * MiB, seed=5)
+    subprocess.run(["mkfs.vfat", "-F", "16", str(fat)], check=True, capture_output=True)
+    subprocess.run(["mcopy", "-i", str(fat), str(files_dir(tmp_path, count=1) / "f0.bin"), "::"], check=True)
+    ext = mkfs_ext4(tmp_path, "p2.img", 96 * MiB, ["-b", "4096"], tmp_path / "files")
+    with open(str(disk), "r+b") as handle:
+        for part, offset in ((fat, 2048 * 512), (ext, 67584 * 512)):
+            handle.seek(offset)
+            handle.write(part.read_bytes())
+    return disk
+
+
+def extract(disk, start, size, where):
+    with open(str(disk), "rb") as handle:
+        handle.seek(start)
+        where.write_bytes(handle.read(size))
+    return where
+
+
+@pytest.mark.parametrize("label", ["gpt", "dos"])
+def test_a_whole_disk_sends_its_table_and_boot_loader_and_each_partitions_used_blocks(tmp_path, label):
+    need("e2fsck", "fsck.fat", "debugfs")
+    disk = make_disk(tmp_path, label)
+    used, info = read_used(disk)
+    assert info["filesystem"] == "partitions" and info["table"] == ("gpt" if label == "gpt" else "mbr"), info
+    assert [(p["number"], p["filesystem"]) for p in info["partitions"]] == [(1, "vfat"), (2, "ext4")]
+    assert used[0][0] == 0 and used[0][1] > 2048 * 512       # the table and the boot loader's gap, whole
+    if label == "gpt":
+        assert used[-1][1] == 132 * MiB                      # the backup GPT, after the last partition
+    assert info["used_bytes"] < 40 * MiB
+    copy = tmp_path / "copy.img"
+    stale_bytes(tmp_path / "stale.img", 132 * MiB, seed=6)
+    copy_used(disk, used, copy, background=tmp_path / "stale.img")
+    assert subprocess.run(["sfdisk", "-d", str(copy)], capture_output=True, text=True).stdout == \
+        subprocess.run(["sfdisk", "-d", str(disk)], capture_output=True, text=True).stdout.replace(str(disk), str(copy))
+    with open(str(copy), "rb") as handle:
+        handle.seek(64 * 512)
+        assert handle.read(20) == b"a boot loader betwee"
+    fat = extract(copy, 2048 * 512, 32 * MiB, tmp_path / "copy-p1.img")
+    assert subprocess.run(["fsck.fat", "-n", str(fat)], capture_output=True).returncode == 0
+    ext = extract(copy, 67584 * 512, 96 * MiB, tmp_path / "copy-p2.img")
+    fsck = subprocess.run(["e2fsck", "-f", "-n", str(ext)], capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stdout
+    original = ext4_files(tmp_path / "p2.img", tmp_path / "original")
+    same_tree(original, ext4_files(ext, tmp_path / "copied"))
+
+
+def test_a_disk_whose_partitions_hold_no_known_file_system_is_sent_whole(tmp_path):
+    need("sfdisk")
+    disk = tmp_path / "disk.img"
+    stale_bytes(disk, 8 * MiB)
+    subprocess.run(["sfdisk", "-q", str(disk)], input="label: gpt\nstart=2048, size=8192, type=linux\n", text=True,
+                   check=True, capture_output=True)
+    used, info = read_used(disk)
+    assert used is None and "no file system recognised in its 1 partitions" in info["reason"], info
+    corrupt(disk, 512 + 40, b"\xff")               # inside the GPT header: its CRC-32 fails
+    used, info = read_used(disk)
+    assert used is None and "GPT header fails its CRC-32" in info["reason"], info
