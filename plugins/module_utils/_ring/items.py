@@ -120,8 +120,8 @@ class SourceItem:
                 self.free = FreeMap(used)
         identity = [os.path.realpath(self.path), self.size, info.st_mtime_ns, info.st_ino, self.format, chunk, checksum_name]
         if self.free is not None:
-            # a resumed target's records hold unused holes only when this run has them too
-            identity.append(self.filesystem["filesystem"])
+            # a resumed target's records hold the unused holes of the same used-block map only
+            identity.append(hashlib.sha256(json.dumps(used).encode("utf-8")).hexdigest())
         self.identity = hashlib.sha256(json.dumps(identity).encode("utf-8")).hexdigest()[:32]
         self.records = {}          # offset -> record, filled as segments are made
         self.zero_sums = {}
