@@ -66,11 +66,12 @@ def root_tree(packages, paths, prune=()):
     return tree
 
 
-def _kernel_pass(path, keep):
+def _kernel_pass(path):
     """One read of the kernel package: (vmlinuz bytes, kernel version, modules.builtin text,
-    name -> (path, dependencies), name -> bytes of the modules in ``keep``)."""
-    vmlinuz, version, builtin, index, kept = None, None, "", {}, {}
-    for name, info, reader in members(path):
+    name -> (path, dependencies, bytes)). Every module is held for the moment of the build (about 400 MB for
+    Debian's kernel): reading the package's xz stream a second time for the dependencies costs more."""
+    vmlinuz, version, builtin, index = None, None, "", {}
+    for name, _info, reader in members(path):
         if reader is None:
             continue
         if name.startswith("boot/vmlinuz-"):
@@ -79,24 +80,19 @@ def _kernel_pass(path, keep):
             builtin = reader.read().decode("utf-8", "replace")
         elif name.endswith(".ko"):
             data = reader.read()
-            module = module_name(name)
-            index[module] = (name, depends(data))
-            if keep is None or module in keep:
-                kept[module] = data
-    return vmlinuz, version, builtin, index, kept
+            index[module_name(name)] = (name, depends(data), data)
+    return vmlinuz, version, builtin, index
 
 
 def kernel_parts(path, modules):
     """What the image takes from the kernel package: dict with version, vmlinuz (bytes), modules (load order
     as [(path under /lib/modules/<version>, bytes)]), unknown (asked for, neither a module nor built in)."""
-    vmlinuz, version, builtin, index, kept = _kernel_pass(path, set(modules))
+    vmlinuz, version, builtin, index = _kernel_pass(path)
     if vmlinuz is None:
         raise BuildError("%s holds no /boot/vmlinuz-*: not a kernel image package" % path)
-    order, unknown = load_order(modules, dict((name, deps) for name, (_p, deps) in index.items()), builtin_names(builtin))
-    if any(name not in kept for name in order):
-        kept = _kernel_pass(path, set(order))[4]
+    order, unknown = load_order(modules, dict((name, deps) for name, (_p, deps, _d) in index.items()), builtin_names(builtin))
     prefix = "usr/lib/modules/%s/" % version
-    loaded = [(index[name][0][len(prefix):], kept[name]) for name in order]
+    loaded = [(index[name][0][len(prefix):], index[name][2]) for name in order]
     return {"version": version, "vmlinuz": vmlinuz, "modules": loaded, "unknown": unknown}
 
 

@@ -139,6 +139,8 @@ class Tree(object):
     def write_dir(self, root):
         """Write the tree under the directory ``root`` (for mkfs.ext4 -d), with its modes; character devices
         are left out (the booted system's devtmpfs has them). Files are owned by whoever runs this."""
+        if not os.path.isdir(root):
+            os.makedirs(root)
         for entry in self.sorted_entries():
             dest = os.path.join(root, entry.path)
             if entry.kind == "dir":

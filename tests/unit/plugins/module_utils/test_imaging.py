@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._imaging import cache, control, cpio, deb, elf, kmod, options
-from ansible_collections.labfarm.massclone.plugins.module_utils._imaging.tree import Entry, Tree, normalise
+from ansible_collections.labfarm.massclone.plugins.module_utils._imaging.tree import Tree, normalise
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKnownTestKeyOnlyForUnitTests0000000000000 test@controller"
 
