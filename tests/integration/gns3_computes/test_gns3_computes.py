@@ -53,6 +53,15 @@ class Farm:
         return [self.controller] + self.computes
 
 
+def _each(action, servers):
+    """``action(server)`` for every server at once (starting or stopping one takes seconds)."""
+    threads = [threading.Thread(target=action, args=(server,)) for server in servers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 @pytest.fixture(scope="module")
 def farms(tmp_path_factory):
     """Both farms, their six servers started at once (a 3.0 server takes ~8 s to make its database)."""
@@ -69,11 +78,7 @@ def farms(tmp_path_factory):
             server.start()
         except Exception as exc:  # pylint: disable=broad-except
             errors.append("GNS3 %s on port %d: %s" % (server.version, server.port, exc))
-    threads = [threading.Thread(target=start, args=(server,)) for server in servers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _each(start, servers)
     try:
         assert not errors, "\n".join(errors)
         for farm in farms.values():
@@ -81,8 +86,7 @@ def farms(tmp_path_factory):
                 farm.controller.add_compute(compute, compute_id, name="compute-%d" % compute.port)
         yield farms
     finally:
-        for server in servers:
-            server.stop()
+        _each(lambda server: server.stop(), servers)   # each by its own PID
 
 
 def _wait_listed(controller, names, timeout=60):
