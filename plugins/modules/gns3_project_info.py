@@ -153,9 +153,11 @@ projects:
               type: str
               sample: "02:4c:46:00:00:09"
     summary:
-      description: The project's console ports and adapter MACs folded into ranges, for one-line reports.
+      description:
+        - The project's console ports and adapter MACs folded into ranges, for one-line reports, and how many of its
+          nodes each compute runs (C(computes), added in 0.2.0).
       type: dict
-      sample: {"consoles": "9997-10000", "macs": "02:4c:46:00:00:01-02:4c:46:00:00:0a"}
+      sample: {"consoles": "9997-10000", "macs": "02:4c:46:00:00:01-02:4c:46:00:00:0a", "computes": {"local": 5}}
 missing:
   description: Names asked for in O(names) that no project has.
   returned: always
