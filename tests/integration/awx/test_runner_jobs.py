@@ -226,7 +226,8 @@ def documented_playbook(marker):
     return block.split("```", 1)[0]
 
 
-def test_mass_clone_then_clone_addresses_then_netboot_as_a_workflow(runner_job, gns3_server, netns_lab, tmp_path):  # noqa: F811
+def test_mass_clone_then_clone_addresses_then_netboot_as_a_workflow(  # pylint: disable=redefined-outer-name
+        runner_job, gns3_server, netns_lab, tmp_path):  # noqa: F811
     """docs/awx.md's workflow: the mass clone job's labfarm_mass_clone, the clone addresses job (the page's playbook)
     makes labfarm_nodes of it, the netboot job reserves them: a DHCP client with a clone node's MAC gets its address.
     Each job gets the artifacts of the jobs before it, as AWX passes them along a workflow."""
