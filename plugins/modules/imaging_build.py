@@ -104,8 +104,8 @@ options:
     default: gzip
   init:
     description:
-      - The content of C(/init), replacing the built-in one (which brings up the network, sets the host name,
-        starts sshd and prints C(labfarm-imaging: ready <hostname> <address>) on the console). It must never exit.
+      - "The content of C(/init), replacing the built-in one (which brings up the network, sets the host name,
+        starts sshd and prints C(labfarm-imaging: ready <hostname> <address>) on the console). It must never exit."
     type: str
   force:
     description: Build again even when the cache holds a build of the same inputs (it is replaced).
