@@ -17,9 +17,11 @@ import shutil
 import uuid
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.apply import apply_plan
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.compute_options import compute_setup
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.computes import place_nodes
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.disk import load_project
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import Gns3ProjectError, node_consoles
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.plan import Request, plan_reset, reset_result
@@ -293,3 +295,57 @@ def test_local_may_be_a_compute_and_is_never_written_in_the_computes_list(tmp_pa
     assert datas[0]["topology"]["computes"] == [] and datas[1]["topology"]["computes"][0]["compute_id"] == ID1
     assert all(30000 <= port <= 30099 for port in ports_by_compute(datas)[ID1])
     assert all(5000 <= port <= 10000 for port in ports_by_compute(datas)["local"])
+
+
+# --- properties of the placement itself (computes.place_nodes), on projects made up in memory -------------
+
+class _Stub:
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def _stub_plan(index, types):
+    nodes = [{"node_id": "n%d-%d" % (index, number), "name": "N%d" % number, "node_type": node_type,
+              "compute_id": "local", "console": 5000 + number, "console_type": "telnet"}
+             for number, node_type in enumerate(types)]
+    project = _Stub(nodes=nodes, data={"revision": 10, "topology": {"nodes": nodes, "computes": []}})
+    return _Stub(project=project, request=_Stub(name="C%02d" % index), already=None)
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(st.data())
+def test_placement_over_computes_respects_types_capacity_and_console_ports(data):
+    types = data.draw(st.lists(st.sampled_from(["vpcs", "qemu", "iou"]), min_size=1, max_size=4), label="types")
+    clones = data.draw(st.integers(1, 12), label="clones")
+    computes = [{"id": "5e1c4b47-2a57-4ae8-9f2b-00000000000%d" % index, "host": "10.0.0.%d" % index,
+                 "capacity": data.draw(st.one_of(st.none(), st.integers(0, 30)), label="capacity"),
+                 "node_types": data.draw(st.one_of(st.none(), st.sets(st.sampled_from(["vpcs", "qemu", "iou"]),
+                                                                      min_size=1).map(sorted)), label="node_types")}
+                for index in range(1, data.draw(st.integers(1, 4), label="computes") + 1)]
+    placement = {"per": data.draw(st.sampled_from(["clone", "node"]), label="per"),
+                 "policy": data.draw(st.sampled_from(["round_robin", "even", "concentrated", "weighted"]), label="policy")}
+    setup = compute_setup(computes, placement, (5000, 10000), (5900, 10000))
+    free = dict((c.id, data.draw(st.integers(0, 40), label="free ports")) for c in setup.computes)
+    farm = dict((c.id, data.draw(st.integers(0, 10), label="farm nodes")) for c in setup.computes)
+    plans = [_stub_plan(index, types) for index in range(clones)]
+    try:
+        chosen = place_nodes(plans, setup, farm, free)
+    except Gns3ProjectError as error:
+        assert "cannot run on any compute" in str(error) or "have no room for the batch" in str(error)
+        # never refused when one compute alone could take the whole batch
+        assert not any(c.node_types is None and c.capacity is None and free[c.id] >= clones * len(types)
+                       for c in setup.computes), str(error)
+        return
+    nodes, ports = dict(farm), {}
+    for plan in plans:
+        placed = [chosen[(id(plan), node["node_id"])] for node in plan.project.nodes]
+        if setup.per == "clone":
+            assert len(set(placed)) == 1
+        for node, compute_id in zip(plan.project.nodes, placed):
+            compute = setup.by_id[compute_id]
+            assert compute.node_types is None or node["node_type"] in compute.node_types
+            nodes[compute_id] += 1
+            ports[compute_id] = ports.get(compute_id, 0) + 1
+    for compute in setup.computes:
+        assert compute.capacity is None or nodes[compute.id] <= max(compute.capacity, farm[compute.id])
+        assert ports.get(compute.id, 0) <= free[compute.id]
