@@ -130,7 +130,9 @@ class PrivateLibvirtd:
         for source, dummy in self.binds():
             os.makedirs(source, exist_ok=True)
         self._prepare()
-        argv = ["unshare", "--mount", "--propagation", "private", sys.executable, os.path.abspath(__file__),
+        # slave, not private: the binds below stay inside, but unmounts outside still reach this namespace, so a
+        # zfs-fuse pool another test destroys while libvirtd runs is not pinned here ("pool is busy").
+        argv = ["unshare", "--mount", "--propagation", "slave", sys.executable, os.path.abspath(__file__),
                 self.workdir]
         if self.netns:
             argv = ["ip", "netns", "exec", self.netns] + argv
