@@ -30,7 +30,9 @@ def _run(argv, cwd=None):
     except OSError as exc:
         raise AptError("cannot run %s: %s (the build host needs apt)" % (argv[0], exc))
     if proc.returncode != 0:
-        raise AptError("%s failed: %s" % (" ".join(argv[:3]), proc.stderr.decode("utf-8", "replace").strip()))
+        words = proc.stderr.decode("utf-8", "replace").strip()
+        hint = " (are the package lists there? apt-get update)" if "Unable to locate" in words or "No packages found" in words else ""
+        raise AptError("%s failed: %s%s" % (" ".join(argv), words, hint))
     return proc.stdout.decode("utf-8", "replace")
 
 
