@@ -43,6 +43,31 @@ def show(specs):
     return parse_stanzas(_run(["apt-cache", "show", "--no-all-versions"] + list(specs)))
 
 
+# What decides the versions apt-cache show reports: the package lists, apt's pinning and sources, what is installed.
+STATE_PATHS = ("/var/lib/apt/lists", "/etc/apt/preferences", "/etc/apt/preferences.d", "/etc/apt/sources.list",
+               "/etc/apt/sources.list.d", "/etc/apt/apt.conf.d", "/var/lib/dpkg/status")
+
+
+def state_fingerprint(paths=STATE_PATHS):
+    """(path, size, mtime) of the files that decide apt's candidate versions, sorted: when it is the same, apt-cache
+    show answers the same. None when apt has no package lists (nothing to fingerprint)."""
+    found = []
+    for path in paths:
+        names = [path]
+        if os.path.isdir(path):
+            names = [os.path.join(path, name) for name in sorted(os.listdir(path))]
+        for name in names:
+            try:
+                info = os.stat(name)
+            except OSError:
+                continue
+            if not os.path.isdir(name):
+                found.append((name, info.st_size, int(info.st_mtime)))
+    if not any("_Packages" in os.path.basename(name) for name, _s, _m in found):
+        return None
+    return found
+
+
 def sha256_of(path):
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -35,6 +35,13 @@ class Package(object):
         self.depends = tuple(depends)
         self.filename = filename
 
+    def to_dict(self):
+        return dict((name, list(getattr(self, name)) if name == "depends" else getattr(self, name)) for name in self.__slots__)
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(**dict((name, data[name]) for name in cls.__slots__))
+
     def key(self):
         """What identifies the package's content in a cache key."""
         return "%s=%s:%s:%s" % (self.name, self.version, self.arch, self.sha256)

@@ -7,6 +7,7 @@ metadata parsing and library closure, kernel module order, ELF reading, the tree
 import gzip
 import hashlib
 import io
+import json
 import os
 import shutil
 import stat
@@ -15,7 +16,7 @@ import subprocess
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.labfarm.massclone.plugins.module_utils._imaging import cache, control, cpio, deb, elf, kmod, options
+from ansible_collections.labfarm.massclone.plugins.module_utils._imaging import apt, cache, control, cpio, deb, elf, kmod, options
 from ansible_collections.labfarm.massclone.plugins.module_utils._imaging.tree import Tree, normalise
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKnownTestKeyOnlyForUnitTests0000000000000 test@controller"
@@ -310,3 +311,17 @@ def test_write_dir_keeps_modes(tmp_path):
     assert os.readlink(str(tmp_path / "etc/link")) == "ssh/key"
     assert os.path.islink(str(tmp_path / "bin")) and not os.path.exists(str(tmp_path / "dev/console"))
     assert hashlib.sha256(io.BytesIO(b"k").read()).hexdigest()
+
+
+def test_package_round_trips_through_the_resolution_cache_and_apt_state_is_fingerprinted(tmp_path):
+    package = control.package_of(control.parse_stanzas(SHOW)[0])
+    again = control.Package.from_dict(json.loads(json.dumps(package.to_dict())))
+    assert again.key() == package.key() and again.depends == package.depends and again.deb_name() == package.deb_name()
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    assert apt.state_fingerprint((str(lists),)) is None            # no package lists: never cached
+    (lists / "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4").write_bytes(b"x")
+    first = apt.state_fingerprint((str(lists), str(tmp_path / "absent")))
+    assert [name for name, _size, _mtime in first] == [str(lists / "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4")]
+    (lists / "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4").write_bytes(b"xy")   # apt-get update
+    assert apt.state_fingerprint((str(lists),)) != first
