@@ -31,10 +31,11 @@ import time
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._imaging import build as imaging, deb
 from ansible_collections.labfarm.massclone.plugins.module_utils._imaging.cache import cache_root
-from ansible_collections.labfarm.massclone.plugins.module_utils._imaging.system import DEFAULT_PRUNE, NSSWITCH, UDHCPC_SCRIPT
+from ansible_collections.labfarm.massclone.plugins.module_utils._imaging.system import (
+    DEFAULT_PRUNE, GROUP, NSSWITCH, PASSWD, SHADOW, UDHCPC_SCRIPT)
 from ansible_collections.labfarm.massclone.plugins.module_utils._imaging.tree import Tree
 
-GOLDEN_VERSION = 1
+GOLDEN_VERSION = 2
 MIB = 1024 * 1024
 DISK_MIB = 128
 BOOT_MIB = 16
@@ -204,9 +205,7 @@ def _root_dir(directory, packages, paths, authorized_keys, hostname, machine_id)
             ("sbin/init", ROOT_INIT, 0o755), ("etc/labfarm/udhcpc.script", UDHCPC_SCRIPT, 0o755),
             ("etc/hostname", hostname + "\n", 0o644), ("etc/machine-id", machine_id + "\n", 0o444),
             ("etc/hosts", "127.0.0.1 localhost\n127.0.1.1 %s\n" % hostname, 0o644),
-            ("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nsshd:x:100:65534::/run/sshd:/usr/sbin/nologin\n", 0o644),
-            ("etc/group", "root:x:0:\nnogroup:x:65534:\n", 0o644),
-            ("etc/shadow", "root:*:19000:0:99999:7:::\nsshd:*:19000:0:99999:7:::\n", 0o600),
+            ("etc/passwd", PASSWD, 0o644), ("etc/group", GROUP, 0o644), ("etc/shadow", SHADOW, 0o600),
             ("etc/nsswitch.conf", NSSWITCH, 0o644), ("etc/ssh/sshd_config", SSHD_CONFIG, 0o644),
             ("root/.ssh/authorized_keys", keys, 0o600), ("etc/resolv.conf", "", 0o644),
             ("etc/inittab", "::ctrlaltdel:/usr/sbin/reboot -f\n", 0o644),
