@@ -41,11 +41,11 @@ test: setup unit integration molecule sanity lint build release
 # Every plugin, for ansible-doc: under the oldest ansible-core claimed (unit) and from the built tarball (build).
 PLUGINS := inventory:noderange filter:noderange filter:nodefold filter:placement \
     module:zfs_clone module:gns3_project_reset module:gns3_project_info module:gns3_server \
-    module:netboot_config module:kea_command module:ring_copy module:ring_progress module:libvirt_farm module:libvirt_farm_info \
+    module:netboot_config module:imaging_build module:kea_command module:ring_copy module:ring_progress module:libvirt_farm module:libvirt_farm_info \
     filter:disk_ring_plan filter:disk_ring_preflight_errors filter:disk_ring_result \
     filter:mass_clone_clones filter:mass_clone_server_mac_prefix filter:vm_farm_assignment filter:vm_farm_list \
     filter:survey_inputs filter:nodes_of_hosts
-ROLES := mass_clone netboot_server disk_ring vm_farm
+ROLES := mass_clone netboot_server disk_ring vm_farm imaging_system
 
 # The unit tests, then again with the oldest ansible-core that meta/runtime.yml claims (.venv-oldest),
 # with every plugin's and role's documentation read by that version's ansible-doc.
@@ -74,6 +74,7 @@ molecule: setup
 	    molecule test -s systemd -- -e netboot_server_backend=$$backend || exit 1; done
 	cd roles/disk_ring && molecule test
 	cd roles/vm_farm && molecule test
+	cd roles/imaging_system && molecule test
 
 # ansible-test runs from a copy whose path is ansible_collections/labfarm/massclone, made of the
 # files git tracks or would track: what a clean clone holds.
