@@ -54,6 +54,27 @@ fi
 mkdir -p .venv/collections/ansible_collections/labfarm
 ln -sfn "$root" .venv/collections/ansible_collections/labfarm/massclone
 
+# community.general (galaxy.yml's dependency: ipmi_power and ipmi_boot power the nodes through their BMC).
+# Galaxy is not reachable from every lab machine, PyPI is: take the collection from the `ansible` wheel
+# pinned by version and hash, once; the stamp names the source.
+cg_source="ansible==12.3.0 --hash=sha256:cd156f82fa87f7a899212b0efa9f7ca3a24d609212de9f78428a572eb01e5414"
+cg_dir=.venv/collections/ansible_collections/community/general
+if [ "$(cat "$cg_dir/.labfarm-source" 2>/dev/null)" != "$cg_source" ]; then
+    echo "setup: community.general from PyPI's ${cg_source%% *} wheel into $cg_dir"
+    cg_tmp=$(mktemp -d)
+    echo "$cg_source" > "$cg_tmp/requirements.txt"
+    .venv/bin/python -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+        -r "$cg_tmp/requirements.txt" -d "$cg_tmp"
+    rm -rf "$cg_dir"
+    .venv/bin/python - "$cg_tmp"/ansible-*.whl .venv/collections <<'EOF'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    wheel.extractall(sys.argv[2], [n for n in wheel.namelist() if n.startswith("ansible_collections/community/general/")])
+EOF
+    echo "$cg_source" > "$cg_dir/.labfarm-source"
+    rm -rf "$cg_tmp"
+fi
+
 # ansible-test bootstraps pip in its sanity virtualenvs from a script it downloads from a host that is
 # not a package registry: write that script ourselves, from pip's own wheel on PyPI.
 .venv/bin/python hack/ansible-test-pip.py

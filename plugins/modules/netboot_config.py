@@ -153,8 +153,9 @@ options:
         (the iPXE script an C(ipxe_chain) profile chains to).
       - C(local) (boot from the local disk, C(LOCALBOOT 0) / iPXE C(exit)) is built in.
       - An C(imaging) profile (version 0.2.0) boots C(kernel) and C(initrd) (both required) with a command line
-        written per host - C(append), then C(labfarm.node=<name> labfarm.ip=<ip>/<prefix>
-        labfarm.gateway=<gateway of its subnet> labfarm.server=<server>) - and the boot NIC as C(BOOTIF=01-<mac>)
+        written per host - C(append), then C(labfarm.hostname=<name> labfarm.ip=<ip>/<prefix>
+        labfarm.gateway=<gateway> labfarm.dns=<dns servers> labfarm.server=<server>), gateway and DNS when its subnet
+        has them - and the boot NIC as C(BOOTIF=01-<mac>)
         (pxelinux C(IPAPPEND 2); written out in the iPXE script). C(server) (required) is the IPv4 address of the
         controller the imaging system reaches. C(kernel) and C(initrd) may be C(http://) URLs for iPXE clients,
         which fetch large initrds over HTTP much faster than over TFTP (docs/netboot.md).

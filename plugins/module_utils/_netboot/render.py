@@ -223,14 +223,17 @@ def pxelinux_name(mac):
 
 def imaging_arguments(profile, host=None):
     """The kernel command line words an imaging profile adds for ``host`` (a validate.Host): its name, its
-    address with prefix length, its gateway when its subnet has one, and the controller's address. Without a
-    host (the menus) only the controller's address."""
+    address with prefix length, its subnet's gateway and DNS servers when it has them, and the controller's
+    address, in the words the imaging system reads (docs/imaging_system.md). Without a host (the menus) only
+    the controller's address."""
     words = []
     if host is not None:
-        words.append("labfarm.node=%s" % host.name)
+        words.append("labfarm.hostname=%s" % host.name)
         words.append("labfarm.ip=%s/%d" % (host.ip, host.subnet.network.prefixlen))
         if host.subnet.gateway is not None:
             words.append("labfarm.gateway=%s" % host.subnet.gateway)
+        if host.subnet.dns:
+            words.append("labfarm.dns=%s" % ",".join(str(server) for server in host.subnet.dns))
     words.append("labfarm.server=%s" % profile["server"])
     return words
 

@@ -371,8 +371,8 @@ def test_imaging_entry_carries_the_node_and_the_controller(tmp_path):
     hosts = [host(1, boot="imaging"), host(4, ip="10.98.0.4", boot="imaging"), host(2)]
     the_plan = planned(tmp_path, "dnsmasq", hosts, profiles=IMAGING)
     apply_plan(the_plan)
-    words = "console=ttyS0,115200 quiet labfarm.node=node001 labfarm.ip=10.99.0.11/24 labfarm.gateway=10.99.0.1 " \
-            "labfarm.server=10.99.0.1"
+    words = "console=ttyS0,115200 quiet labfarm.hostname=node001 labfarm.ip=10.99.0.11/24 labfarm.gateway=10.99.0.1 " \
+            "labfarm.dns=10.99.0.1 labfarm.server=10.99.0.1"
     pxe = pxe_text(tmp_path, "pxelinux.cfg/01-52-54-00-aa-bb-01")
     assert "DEFAULT imaging\nPROMPT 0\nLABEL imaging\n" in pxe
     assert "  KERNEL imaging/vmlinuz\n  INITRD imaging/initrd.img\n  APPEND %s\n  IPAPPEND 2\n" % words in pxe
@@ -380,7 +380,7 @@ def test_imaging_entry_carries_the_node_and_the_controller(tmp_path):
     assert ipxe.endswith("kernel /imaging/vmlinuz %s BOOTIF=01-52-54-00-aa-bb-01\ninitrd /imaging/initrd.img\n"
                          "boot\n" % words)
     other = pxe_text(tmp_path, "pxelinux.cfg/01-52-54-00-aa-bb-04")
-    assert "labfarm.node=node004 labfarm.ip=10.98.0.4/24 labfarm.gateway=10.98.0.1 " in other
+    assert "labfarm.hostname=node004 labfarm.ip=10.98.0.4/24 labfarm.gateway=10.98.0.1 labfarm.server=" in other
     assert "LOCALBOOT 0" in pxe_text(tmp_path, "pxelinux.cfg/01-52-54-00-aa-bb-02")
     # the menus hold the entry without a node: the controller, and BOOTIF from the NIC
     assert "labfarm.server=10.99.0.1\n  IPAPPEND 2\n" in pxe_text(tmp_path, "pxelinux.cfg/default")
@@ -423,7 +423,7 @@ def test_boot_only_switches_one_host_and_touches_nothing_else(tmp_path, backend)
     assert the_plan.diff == {"before": {"node003": {"boot": "local"}}, "after": {"node003": {"boot": "imaging"}}}
     apply_plan(the_plan)
     assert sorted(str(p) for p in files if os.stat(str(p)).st_mtime_ns != 1) == sorted(the_plan.writes)
-    assert "labfarm.node=node003" in pxe_text(tmp_path, "pxelinux.cfg/01-52-54-00-aa-bb-03")
+    assert "labfarm.hostname=node003" in pxe_text(tmp_path, "pxelinux.cfg/01-52-54-00-aa-bb-03")
     again = planned(tmp_path, backend, [host(3, boot="imaging")], profiles=IMAGING, boot_only=True)
     assert not again.changed and again.changes == {"added": [], "removed": [], "changed": []}
     back = planned(tmp_path, backend, [host(3, boot="local")], profiles=IMAGING, boot_only=True)

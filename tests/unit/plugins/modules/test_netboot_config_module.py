@@ -139,6 +139,6 @@ def test_boot_only_check_diff_then_switch_then_unchanged(tmp_path, run_module):
     entry = tmp_path / "tftp" / "pxelinux.cfg" / "01-52-54-00-aa-bb-02"
     assert "LOCALBOOT 0" in entry.read_text()
     assert run_module(netboot_config, args)["changed"]
-    assert "labfarm.node=node002 labfarm.ip=10.99.0.12/24" in entry.read_text()
+    assert "labfarm.hostname=node002 labfarm.ip=10.99.0.12/24" in entry.read_text()
     assert run_module(netboot_config, args)["changed"] is False
     assert "LOCALBOOT 0" in (tmp_path / "tftp" / "pxelinux.cfg" / "01-52-54-00-aa-bb-01").read_text()
