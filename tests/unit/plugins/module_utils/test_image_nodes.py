@@ -1,0 +1,130 @@
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The imaging loop's pure logic: node checks, rerun rule, results, identity plan, per-node locks."""
+
+import os
+
+import pytest
+
+from ansible_collections.labfarm.massclone.plugins.module_utils._image_nodes import checks, identity, runlock
+
+
+def node(name, n, **over):
+    base = {"name": name, "mac": "52:54:00:00:00:%02x" % n, "address": "10.0.0.%d" % n, "bmc": "10.1.0.%d" % n,
+            "bmc_port": 623, "bmc_user": "admin", "bmc_password": "pw"}
+    base.update(over)
+    return base
+
+
+def test_good_nodes_have_no_problem():
+    assert checks.node_problems([node("a", 1), node("b", 2)]) == []
+
+
+def test_missing_fields_name_the_node():
+    problems = checks.node_problems([node("a", 1, mac="", address=None), node("b", 2, bmc="")])
+    assert "node a: no MAC (mac)" in problems
+    assert "node a: no address (address or ansible_host)" in problems
+    assert "node b: no BMC address (bmc)" in problems
+
+
+def test_duplicates_name_both_nodes_and_the_value():
+    problems = checks.node_problems([node("a", 1), node("b", 2, mac="52-54-00-00-00-01", address="10.0.0.1",
+                                                             bmc="10.1.0.1")])
+    assert "nodes a and b: the same MAC 52:54:00:00:00:01" in problems
+    assert "nodes a and b: the same address 10.0.0.1" in problems
+    assert "nodes a and b: the same BMC 10.1.0.1:623" in problems
+
+
+def test_same_bmc_address_other_port_is_fine_and_malformed_mac_is_named():
+    assert checks.node_problems([node("a", 1, bmc="h"), node("b", 2, bmc="h", bmc_port=624)]) == []
+    assert checks.node_problems([node("a", 1, mac="zz:zz")]) == ["node a: malformed MAC 'zz:zz'"]
+
+
+def test_disk_problem():
+    assert checks.disk_problem("a", "/g.img", 100, "/dev/vda", 100) is None
+    msg = checks.disk_problem("a", "/g.img", 200, "/dev/vda", 100)
+    assert "node a" in msg and "/g.img (200 bytes)" in msg and "/dev/vda (100 bytes)" in msg
+
+
+def test_pending_skips_only_nodes_done_with_the_same_image():
+    finished = {"a": {"ok": True, "image_digest": "d1"}, "b": {"ok": True, "image_digest": "d0"}, "c": {"ok": False, "image_digest": "d1"}}
+    assert checks.pending(["a", "b", "c", "d"], finished, "d1") == (["b", "c", "d"], ["a"])
+    assert checks.pending(["a"], finished, "d1", force=True) == (["a"], [])
+
+
+def test_results_and_table():
+    out = checks.results(["a", "b", "c"], {"a": {"ok": True, "stage": "done", "hostname": "a"},
+                                           "b": {"ok": False, "stage": "netboot", "reason": "no ready line"}}, ["z"])
+    assert out["ok"] == ["a"] and out["failed"] == ["b", "c"] and out["skipped"] == ["z"]
+    assert out["nodes"]["c"]["reason"] == "the play lost this node (no record)"
+    lines = checks.table(out)
+    assert any(line.startswith("b ") and "FAILED" in line and "netboot" in line and "no ready line" in line for line in lines)
+    assert lines[-1] == "1 ok, 2 failed, 1 skipped"
+
+
+def test_hosts_text_replaces_or_inserts_the_127_0_1_1_line():
+    assert identity.hosts_text("127.0.0.1 localhost\n127.0.1.1 golden\n::1 x\n", "n1") == "127.0.0.1 localhost\n127.0.1.1\tn1\n::1 x\n"
+    assert identity.hosts_text("127.0.0.1 localhost\n", "n1.lab") == "127.0.0.1 localhost\n127.0.1.1\tn1.lab n1\n"
+    assert identity.hosts_text(None, "n1") == "127.0.1.1\tn1\n"
+
+
+def test_machine_id_is_32_hex_and_never_zero():
+    values = iter([b"\0" * 16, b"\x01" * 16])
+    assert identity.new_machine_id(lambda n: next(values)) == "01" * 16
+    assert len(identity.new_machine_id()) == 32
+
+
+def golden_files():
+    return {"hostname": "golden\n", "machine_id": "a" * 32 + "\n", "hosts": "127.0.0.1 localhost\n127.0.1.1 golden\n",
+            "marker": None, "host_keys": {"ed25519": "ssh-ed25519 AAAA", "ecdsa": "ecdsa-sha2-nistp256 BBBB"}}
+
+
+def test_plan_for_a_fresh_copy_changes_everything():
+    plan = identity.plan(golden_files(), "n1")
+    assert plan["hostname"] == "n1" and plan["hosts"].endswith("127.0.1.1\tn1\n")
+    assert plan["machine_id"] and plan["machine_id"] != "a" * 32
+    assert plan["regenerate_keys"] == ["ed25519", "ecdsa"]
+    assert len(plan["changes"]) == 4
+
+
+def test_plan_is_empty_when_the_marker_matches():
+    files = golden_files()
+    files.update(hostname="n1\n", hosts="127.0.0.1 localhost\n127.0.1.1\tn1\n")
+    files["marker"] = identity.marker("n1", "a" * 32, files["host_keys"])
+    assert identity.plan(files, "n1")["changes"] == []
+    # the same disk for another name, or keys changed behind the marker's back: a new identity
+    assert identity.plan(files, "n2")["machine_id"]
+    files["host_keys"] = {"ed25519": "ssh-ed25519 CCCC"}
+    assert identity.plan(files, "n1")["regenerate_keys"] == ["ed25519"]
+
+
+def test_plan_refuses_a_bad_hostname():
+    with pytest.raises(ValueError, match="not a valid host name"):
+        identity.plan(golden_files(), "bad_name")
+    assert identity.hostname_problem("node-1.lab") is None
+
+
+def test_conflicts_ignore_own_run_and_dead_holders():
+    holders = {"a": {"run": "r1", "pid": 1}, "b": {"run": "r2", "pid": 2}, "c": {"run": "r2", "pid": 3}, "d": None}
+    alive = {1: True, 2: True, 3: False}.get
+    assert runlock.conflicts(["a", "b", "c", "d"], holders, "r1", alive=alive) == {"b": {"run": "r2", "pid": 2}}
+
+
+def test_locks_refuse_another_live_run_and_release(tmp_path):
+    lock_dir = str(tmp_path / "locks")
+    taken, conflicts = runlock.acquire(lock_dir, ["a", "b"], "r1", os.getpid())
+    assert taken == ["a", "b"] and conflicts == {}
+    assert runlock.acquire(lock_dir, ["a", "b"], "r1", os.getpid()) == ([], {})
+    taken, conflicts = runlock.acquire(lock_dir, ["b", "c"], "r2", os.getpid())
+    assert taken == [] and conflicts["b"]["run"] == "r1"
+    assert not os.path.exists(runlock.lock_path(lock_dir, "c"))
+    assert runlock.acquire(lock_dir, ["c", "d"], "r2", os.getpid())[0] == ["c", "d"]
+    assert runlock.release(lock_dir, ["a", "b", "c"], "r1") == ["a", "b"]
+
+
+def test_a_dead_runs_lock_is_taken_over(tmp_path):
+    lock_dir = str(tmp_path)
+    runlock.acquire(lock_dir, ["a"], "old", 2 ** 22 + 12345)     # no such PID
+    assert runlock.acquire(lock_dir, ["a"], "new", os.getpid())[0] == ["a"]
+    assert runlock.read(runlock.lock_path(lock_dir, "a"))["run"] == "new"
