@@ -43,7 +43,8 @@ def image_nodes_result(states, skipped=None):
     holds the lines of the ok/failed table."""
     if not isinstance(states, dict):
         raise AnsibleFilterError("labfarm.massclone.image_nodes_result: the states must be a mapping, not %s" % type_name(states))
-    result = checks.results(sorted(states), states, skipped or ())
+    skipped = list(skipped or ())
+    result = checks.results([name for name in sorted(states) if name not in skipped], states, skipped)
     result["table"] = checks.table(result)
     return result
 

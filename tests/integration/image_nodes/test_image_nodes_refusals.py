@@ -1,0 +1,77 @@
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""playbooks/image_nodes.yml refuses bad input before any machine is touched, each message naming the node and the
+value: nodes without a MAC, address or BMC, two nodes sharing one, a golden image that does not exist, and a node
+another run is imaging at that moment (its lock names that run). The nodes' addresses are TEST-NET-1 (never
+reached: the refusals come first, and the netboot server's parameters point to a directory of the test)."""
+
+import json
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+PLAYBOOK = os.path.join(ROOT, "playbooks", "image_nodes.yml")
+
+
+def node(n, **over):
+    base = {"mac": "52:54:00:00:10:%02x" % n, "ansible_host": "192.0.2.%d" % n, "bmc": "127.0.0.1", "bmc_port": 16260 + n,
+            "bmc_user": "admin", "bmc_password": "s3cr3t-pw"}
+    base.update(over)
+    return base
+
+
+def inventory(tmp_path, nodes, image, **extra):
+    variables = {
+        "image_nodes_image": image, "image_nodes_state_dir": str(tmp_path / "state"), "image_nodes_bmc_check": False,
+        "image_nodes_netboot_config": {"backend": "dnsmasq", "dest": str(tmp_path / "netboot" / "dnsmasq.conf"),
+                                       "subnets": [{"network": "192.0.2.0/24"}], "tftp_root": str(tmp_path / "tftp"),
+                                       "profiles": {"imaging": {"type": "imaging", "kernel": "i/vmlinuz", "initrd": "i/initrd.img",
+                                                                "server": "192.0.2.254"}}},
+    }
+    variables.update(extra)
+    data = {"all": {"hosts": {"localhost": {"ansible_connection": "local"}}, "vars": variables,
+                    "children": {"image_nodes": {"hosts": nodes}}}}
+    path = tmp_path / "inventory.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def golden(tmp_path):
+    path = tmp_path / "golden.img"
+    path.write_bytes(b"\0" * 4096)
+    return str(path)
+
+
+def play(run, inv):
+    proc = run("ansible-playbook", "-i", inv, PLAYBOOK)
+    return proc, proc.stdout + proc.stderr
+
+
+def test_nodes_without_mac_address_or_bmc_and_shared_values_are_refused(run, tmp_path):
+    nodes = {"n1": node(1), "n2": node(2, mac="52-54-00-00-10-01"), "n3": node(3, ansible_host="192.0.2.1"),
+             "n4": node(4, bmc=""), "n5": node(5, mac=""), "n6": node(6, bmc_port=16261)}
+    proc, out = play(run, inventory(tmp_path, nodes, golden(tmp_path)))
+    assert proc.returncode != 0
+    for text in ("nodes n1 and n2: the same MAC 52:54:00:00:10:01", "nodes n1 and n3: the same address 192.0.2.1",
+                 "node n4: no BMC address (bmc)", "node n5: no MAC (mac)", "nodes n1 and n6: the same BMC 127.0.0.1:16261"):
+        assert text in out, out[-4000:]
+    assert "Boot entry" not in out and not (tmp_path / "tftp").exists()
+    assert "s3cr3t-pw" not in out   # the BMC password is never printed
+
+
+def test_a_golden_image_that_does_not_exist_is_refused(run, tmp_path):
+    proc, out = play(run, inventory(tmp_path, {"n1": node(1), "n2": node(2)}, str(tmp_path / "missing.img")))
+    assert proc.returncode != 0
+    assert "the golden image %s does not exist on localhost" % (tmp_path / "missing.img") in out, out[-4000:]
+    assert "Boot entry" not in out
+
+
+def test_a_node_another_run_is_imaging_refuses_the_run_naming_it(run, tmp_path):
+    locks = tmp_path / "state" / "locks"
+    locks.mkdir(parents=True)
+    other = {"run": "other-run-42", "pid": os.getpid(), "since": "2026-11-30T16:00:00+0000", "nodes": ["n2", "n9"]}
+    (locks / "n2.lock").write_text(json.dumps(other))
+    proc, out = play(run, inventory(tmp_path, {"n1": node(1), "n2": node(2)}, golden(tmp_path)))
+    assert proc.returncode != 0
+    assert "node n2 is being imaged by run other-run-42 (pid %d" % os.getpid() in out, out[-4000:]
+    assert "Boot entry" not in out and not (locks / "n1.lock").exists()
