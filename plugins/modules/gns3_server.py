@@ -310,6 +310,21 @@ projects:
           description: GNS3's message when the node failed; else null.
           type: str
           sample: "VPCS executable version must be >= 0.6.1 but not a 0.8"
+        console:
+          description: The node's console port, as GNS3 reports it (null for a node without console).
+          type: int
+          sample: 5000
+          version_added: 0.2.0
+        console_type:
+          description: The node's console type, as GNS3 reports it.
+          type: str
+          sample: telnet
+          version_added: 0.2.0
+        console_host:
+          description: The address GNS3 reports for the node's console (its compute's host).
+          type: str
+          sample: 10.0.0.21
+          version_added: 0.2.0
 elapsed:
   description: Seconds the whole call took.
   returned: always

@@ -172,7 +172,8 @@ class SshFarm:
         self.workdir = os.path.abspath(str(workdir or tempfile.mkdtemp(prefix="lfss-")))
         self.key = os.path.join(self.workdir, "id_ed25519")
         self.authorized_keys = os.path.join(self.workdir, "authorized_keys")
-        self.control_dir = os.path.join(self.workdir, "cp")
+        # ssh's control sockets: a short path of its own (a Unix socket path holds at most 107 bytes)
+        self.control_dir = None
         self.hosts = []
         self.namespaces = []
         self.owner_marker = None
@@ -182,7 +183,7 @@ class SshFarm:
 
     def setup(self):
         os.makedirs(self.workdir, exist_ok=True)
-        os.makedirs(self.control_dir, exist_ok=True)
+        self.control_dir = tempfile.mkdtemp(prefix=self.prefix, dir="/tmp")
         self.owner_marker = claim_prefix(self.prefix)
         try:
             run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "labfarm test " + self.prefix, "-f", self.key])
@@ -251,7 +252,7 @@ class SshFarm:
 
     def end_masters(self):
         """Stop the SSH control masters Ansible left for the farm's hosts (``ssh -O exit``)."""
-        for host in self.hosts:
+        for host in self.hosts if self.control_dir else ():
             subprocess.run(["ssh", "-O", "exit", "-o", "ControlPath=%s/%%C" % self.control_dir, "-l", "root",
                             "-p", "22", host.address], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=10, check=False)
@@ -278,6 +279,8 @@ class SshFarm:
             run(["ip", "link", "delete", self.root_veth], check=False)
         if self.own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.control_dir:
+            shutil.rmtree(self.control_dir, ignore_errors=True)
         if self.owner_marker and os.path.exists(self.owner_marker):
             os.unlink(self.owner_marker)
             self.owner_marker = None

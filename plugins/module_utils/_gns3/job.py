@@ -300,7 +300,10 @@ class ServerJob:
         for node in self.client.nodes(project["project_id"]):
             info = {"name": node.get("name"), "node_id": node.get("node_id"), "node_type": node.get("node_type"),
                     "status_before": node.get("status"), "status": node.get("status"), "action": "unchanged",
-                    "at": None, "seconds": None, "error": None}
+                    "at": None, "seconds": None, "error": None,
+                    # where a user reaches the node: what GNS3 itself reports
+                    "console": node.get("console"), "console_type": node.get("console_type"),
+                    "console_host": node.get("console_host")}
             record["nodes"].append(info)
             if action is None:
                 continue

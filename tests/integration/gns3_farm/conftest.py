@@ -1,0 +1,180 @@
+# Copyright (c) 2026, labfarm.massclone contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A shared-store GNS3 farm reached over SSH only: hosts that are network namespaces with their own sshd
+and address (tests/lab/sshhost.py), a storage host whose zfs-fuse pool holds the projects datasets, and
+GNS3 servers (2.2.61 and 3.0.6) running inside their hosts' namespaces with the store as projects_path.
+
+One store per GNS3 major version (two projects datasets on the one pool): GNS3 3.x rewrites every
+project file it loads in its own format, which 2.2 then refuses, so a store serves one major version.
+The file system is shared here, so each server's projects_path is the store's path itself (an NFS
+mount of the same directory on a real farm).
+"""
+
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+import uuid
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from lab import lab_missing  # noqa: E402  pylint: disable=wrong-import-position
+from lab.gns3 import GNS3Server, missing_reason  # noqa: E402  pylint: disable=wrong-import-position
+from lab.netns import can_use_netns  # noqa: E402  pylint: disable=wrong-import-position
+from lab.sshhost import SshFarm, missing_tools  # noqa: E402  pylint: disable=wrong-import-position
+from lab.zfs import ZfsLab  # noqa: E402  pylint: disable=wrong-import-position
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+SAMPLE = os.path.join(ROOT, "playbooks", "files", "sample_project")
+GNS3_PORT = 3080   # each server in its own namespace: the same port everywhere
+# Console ranges of each store (every server of a store uses it: each may open any clone).
+STORES = {
+    "2.2": {"servers": ["gns3a", "gns3b", "gns3c"], "console_range": (32000, 32999)},
+    "3.0": {"servers": ["gns3d", "gns3e", "gns3f"], "console_range": (33000, 33999)},
+}
+UDP_RANGE = (20000, 20999)
+
+
+@pytest.fixture(scope="session")
+def shared_farm(tmp_path_factory):
+    """{"farm", "store" (host), "pool", "stores": {version: {dataset, root, source, servers: {name: (host, GNS3Server)}}}}."""
+    missing = missing_tools()
+    if missing:
+        lab_missing("SSH hosts need %s" % ", ".join(missing))
+    reason = can_use_netns()
+    if reason:
+        lab_missing(reason)
+    for version in STORES:
+        reason = missing_reason(version)
+        if reason:
+            lab_missing(reason)
+    zfs = ZfsLab()
+    if zfs.missing_tools():
+        lab_missing("zfs-fuse is not installed")
+    zfs.ensure_daemon()
+    zfs.destroy_stale_pools("lfss")
+    work = tmp_path_factory.mktemp("shared-farm")
+    farm = SshFarm(work / "hosts").setup()
+    servers = []
+    pool = None
+    try:
+        store = farm.add_host("store")
+        pool = zfs.create_pool("lfss%s" % uuid.uuid4().hex[:6], store.path("zfs"), size="512M")
+        stores = {}
+        for version, settings in sorted(STORES.items()):
+            dataset = pool.create(pool.path("gns3-%s" % version.replace(".", "")))
+            dataset = pool.create(dataset + "/projects")
+            root = pool.mountpoint_of(dataset)
+            with open(os.path.join(SAMPLE, "lab.gns3")) as handle:
+                source = json.load(handle)
+            pool.create(dataset + "/" + source["project_id"])
+            source_dir = os.path.join(root, source["project_id"])
+            shutil.copytree(SAMPLE, source_dir, dirs_exist_ok=True)
+            for index, node in enumerate(source["topology"]["nodes"]):
+                node["console"] = settings["console_range"][0] + index
+            with open(os.path.join(source_dir, "lab.gns3"), "w") as handle:
+                json.dump(source, handle, indent=4, sort_keys=True)
+            members = {}
+            for name in settings["servers"]:
+                host = farm.add_host(name)
+                server = GNS3Server(version, host.path("gns3"), host=host.address, port=GNS3_PORT, netns=host.namespace,
+                                    projects_path=root, console_range=settings["console_range"], udp_range=UDP_RANGE)
+                servers.append(server)
+                members[name] = (host, server)
+            stores[version] = {"dataset": dataset, "root": root, "source": source, "servers": members,
+                               "console_range": settings["console_range"]}
+        # Start the servers together (each takes seconds).
+        errors = []
+
+        def start(server):
+            try:
+                server.start()
+            except Exception as exc:  # pylint: disable=broad-except
+                errors.append("%s %s: %s" % (server.version, server.host, exc))
+        threads = [threading.Thread(target=start, args=(server,)) for server in servers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise RuntimeError("; ".join(errors))
+        yield {"farm": farm, "store": store, "pool": pool, "stores": stores, "work": work}
+    finally:
+        stoppers = [threading.Thread(target=server.stop) for server in servers]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join()
+        farm.teardown()
+        if pool is not None:
+            destroy_pool(pool)
+        zfs.stop_daemon()
+
+
+def holders(directory):
+    """'PID command' of the processes whose cwd or open files are under ``directory``."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            paths = [os.readlink("/proc/%s/cwd" % entry)]
+            paths += [os.readlink("/proc/%s/fd/%s" % (entry, fd)) for fd in os.listdir("/proc/%s/fd" % entry)]
+            with open("/proc/%s/cmdline" % entry, "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")[:120]
+        except OSError:
+            continue
+        if any(path.startswith(directory) for path in paths):
+            out.append("%s %s" % (entry, command))
+    return out
+
+
+def destroy_pool(pool, timeout=60):
+    """Destroy the store's pool; zfs-fuse answers 'busy' for a while after the servers stopped."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pool.destroy()
+            return
+        except Exception as exc:  # pylint: disable=broad-except
+            if time.monotonic() > deadline:
+                raise RuntimeError("%s; processes under %s: %s" % (exc, pool.mountpoint, holders(pool.mountpoint)))
+            time.sleep(1)
+
+
+def inventory(shared_farm, version, path, names, summary_dir, servers=None, overrides=None, **extra):
+    """Write an inventory of the store of ``version`` (the storage host and its servers) to ``path``."""
+    farm, store = shared_farm["farm"], shared_farm["store"]
+    info = shared_farm["stores"][version]
+    hosts = {}
+    for name, (host, server) in sorted(info["servers"].items()):
+        if servers is not None and name not in servers:
+            continue
+        variables = dict(farm.inventory_vars(host), mass_clone_projects_root=info["root"], mass_clone_gns3_url=server.url)
+        if server.major >= 3:
+            variables.update(mass_clone_gns3_username=server.username, mass_clone_gns3_password=server.password)
+        variables.update((overrides or {}).get(name, {}))
+        hosts[name] = variables
+    data = {"all": {"vars": dict({
+        "mass_clone_storage_host": "store",
+        "mass_clone_names": names,
+        "mass_clone_source": "lab",
+        "mass_clone_console_port_range": "%d-%d" % info["console_range"],
+        "mass_clone_summary_dir": str(summary_dir),
+        "mass_clone_owner": "0",   # numeric ids: the servers' user (root here) need not exist on the store
+        "mass_clone_group": "0",
+    }, **extra), "children": {
+        "gns3_storage": {"hosts": {"store": dict(farm.inventory_vars(store), mass_clone_projects_root=info["root"],
+                                                 mass_clone_projects_dataset=info["dataset"])}},
+        "gns3_servers": {"hosts": hosts},
+    }}}
+    for name, variables in (overrides or {}).items():
+        if name == "store":
+            data["all"]["children"]["gns3_storage"]["hosts"]["store"].update(variables)
+    path.write_text(json.dumps(data, indent=2))
+    return path
