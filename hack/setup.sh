@@ -28,6 +28,11 @@ if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# imaging_build and the golden disk fetch Debian packages with apt-get download: they need apt's package lists.
+if command -v apt-get >/dev/null 2>&1 && ! compgen -G "/var/lib/apt/lists/*_Packages*" >/dev/null; then
+    echo "setup: apt-get update (no package lists yet)"
+    apt-get update -qq
+fi
 
 # The virtualenv, reinstalled when the pinned requirements change.
 stamp=.venv/.requirements.sha
