@@ -17,7 +17,7 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._common.mac impo
 REQUIRED = (("mac", "a MAC (mac)"), ("address", "an address (address or ansible_host)"),
             ("bmc", "a BMC address (bmc)"), ("bmc_user", "a BMC user (bmc_user)"),
             ("bmc_password", "a BMC password (bmc_password)"))
-STAGES = ("preflight", "lock", "netboot", "power", "ssh", "disk", "ring", "verify", "identity", "local", "reboot", "disk_boot")
+STAGES = ("preflight", "entry", "power", "netboot", "disk", "ring", "verify", "identity", "local", "reboot", "disk_boot")
 
 
 def _text(value):
