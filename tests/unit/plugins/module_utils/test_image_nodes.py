@@ -128,3 +128,27 @@ def test_a_dead_runs_lock_is_taken_over(tmp_path):
     runlock.acquire(lock_dir, ["a"], "old", 2 ** 22 + 12345)     # no such PID
     assert runlock.acquire(lock_dir, ["a"], "new", os.getpid())[0] == ["a"]
     assert runlock.read(runlock.lock_path(lock_dir, "a"))["run"] == "new"
+
+
+def test_apply_writes_the_identity_into_a_root_tree_and_a_second_plan_is_empty(tmp_path):
+    """identity_disk.apply on a directory laid out as the golden system's root (real ssh-keygen, no mount)."""
+    import shutil
+    import subprocess
+    from ansible_collections.labfarm.massclone.plugins.module_utils._image_nodes import identity_disk
+    if shutil.which("ssh-keygen") is None:
+        pytest.skip("ssh-keygen is missing")
+    root = tmp_path / "root"
+    (root / "etc" / "ssh").mkdir(parents=True)
+    (root / "etc" / "hostname").write_text("golden\n")
+    (root / "etc" / "machine-id").write_text("a" * 32 + "\n")
+    (root / "etc" / "hosts").write_text("127.0.0.1 localhost\n127.0.1.1 golden\n")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / "etc/ssh/ssh_host_ed25519_key")], check=True)
+    before = identity_disk.read_identity(str(root))
+    plan = identity.plan(before, "node7")
+    after = identity_disk.apply(str(root), plan, "node7")
+    assert (root / "etc" / "hostname").read_text() == "node7\n"
+    assert after["machine_id"].strip() == plan["machine_id"] != "a" * 32
+    assert after["host_keys"]["ed25519"] != before["host_keys"]["ed25519"]
+    assert "127.0.1.1\tnode7" in (root / "etc" / "hosts").read_text()
+    assert oct((root / "etc" / "machine-id").stat().st_mode & 0o777) == "0o444"
+    assert identity.plan(identity_disk.read_identity(str(root)), "node7")["changes"] == []
