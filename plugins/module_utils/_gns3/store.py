@@ -60,7 +60,8 @@ def judge_server(probe, token):
     if gns3.get("skipped") or marker.get("skipped"):
         return "down", "was not probed (not in the play, or failed earlier)", None
     version = (gns3.get("server") or {}).get("version")
-    if gns3.get("failed"):
+    # registered with failed_when: false, a failure keeps its msg but not failed=true: no version is the sign
+    if gns3.get("failed") or not version:
         return "down", "its GNS3 API does not answer: %s" % _message(gns3), None
     if marker.get("failed") or "content" not in marker:
         return ("unmounted", "%s is not there (%s): its projects_path does not show the store; mount the store's "

@@ -65,6 +65,8 @@ def test_a_marker_of_another_run_is_a_stale_or_wrong_mount_even_with_redistribut
     {"marker": {"unreachable": True, "msg": "Failed to connect to the host via ssh: timed out"}},
     {"gns3": {"unreachable": True, "msg": "Failed to connect"}},
     {"gns3": {"failed": True, "msg": "cannot reach GNS3 at http://10.0.0.2:3080: Connection refused"}},
+    # as failed_when: false registers a failure
+    {"gns3": {"failed": False, "changed": False, "msg": "cannot reach GNS3 at http://10.0.0.2:3080: Connection refused"}},
 ])
 def test_a_server_that_does_not_answer_fails_the_run_unless_redistribute(down):
     probes = [probe("a"), probe("b", **down)]
