@@ -518,3 +518,12 @@ def test_an_unexpected_error_keeps_its_traceback_without_secrets():
     assert err.value.msg == "unexpected error: RuntimeError: socket closed after sending token ********"
     assert "Traceback" in err.value.result["exception"] and SECRET not in err.value.result["exception"]
     assert err.value.result["changed"] is False
+
+
+def test_nodes_report_their_console_as_gns3_does():
+    consoled = dict(node("pc1", "vpcs"), console=5004, console_type="telnet", console_host="10.0.0.21")
+    client = FakeClient([project("lab1")], nodes={"pid-lab1": [consoled, node("sw1", "ethernet_switch")]})
+    result, failure = run_job(client, projects=["lab1"], state="opened")
+    assert failure is None
+    assert [(n["name"], n["console"], n["console_type"], n["console_host"]) for n in result["projects"][0]["nodes"]] == [
+        ("pc1", 5004, "telnet", "10.0.0.21"), ("sw1", None, None, None)]
