@@ -100,7 +100,7 @@ def table(result):
     lines = ["%-*s  %-6s  %-9s  %s" % (width, "node", "result", "stage", "reason / identity")]
     for name in names:
         node = result["nodes"][name]
-        state = "ok" if node.get("ok") else "FAILED"
+        state = "skip" if node.get("skipped") else "ok" if node.get("ok") else "FAILED"
         detail = node.get("reason") or " ".join("%s=%s" % (k, node[k]) for k in ("hostname", "machine_id") if node.get(k))
         lines.append("%-*s  %-6s  %-9s  %s" % (width, name, state, node.get("stage", ""), detail))
     lines.append("%d ok, %d failed, %d skipped" % (len(result["ok"]), len(result["failed"]), len(result["skipped"])))

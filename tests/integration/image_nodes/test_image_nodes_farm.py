@@ -166,7 +166,7 @@ def test_a_wrong_mac_fails_at_netboot_while_another_finishes_and_the_rerun_image
         os.unlink(os.path.join(done, name + ".json"))
     nodes = [dict(farm.nodes[name]) for name in NODES]
     nodes[3]["inventory_mac"] = "52:54:00:ee:ee:04"
-    extra = {"image_nodes_timeout_netboot": 240}
+    extra = {"image_nodes_timeout_netboot": 150}
     inventory = write_inventory(farm, key, golden["path"], str(tmp_path), nodes, extra)
     rc, output, seconds = play(ansible_env, inventory, str(tmp_path / "run2.log"))
     assert rc != 0, output[-6000:]

@@ -61,6 +61,8 @@ def test_results_and_table():
     lines = checks.table(out)
     assert any(line.startswith("b ") and "FAILED" in line and "netboot" in line and "no ready line" in line for line in lines)
     assert lines[-1] == "1 ok, 2 failed, 1 skipped"
+    skipped = checks.results([], {"z": {"ok": True, "skipped": True, "stage": "done", "reason": "earlier run"}}, ["z"])
+    assert checks.table(skipped)[1].split()[:2] == ["z", "skip"]
 
 
 def test_hosts_text_replaces_or_inserts_the_127_0_1_1_line():
