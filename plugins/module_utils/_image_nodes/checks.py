@@ -89,7 +89,9 @@ def results(nodes, states, skipped=()):
         out["nodes"][name] = state
         (out["ok"] if state.get("ok") else out["failed"]).append(name)
     for name in skipped:
-        out["nodes"].setdefault(name, {"ok": True, "stage": "done", "reason": "imaged by an earlier run; skipped"})
+        state = dict(states.get(name) or {"ok": True, "stage": "done", "reason": "imaged by an earlier run; skipped"})
+        state["skipped"] = True
+        out["nodes"].setdefault(name, state)
     return out
 
 
