@@ -42,7 +42,7 @@ def playbook_pid(pid=None):
     command line names it, else the parent. That process lives as long as the run, so its lock does too."""
     pid = pid or os.getpid()
     parent = os.getppid()
-    for _ in range(64):
+    for dummy in range(64):      # at most this many ancestors
         try:
             with open("/proc/%d/stat" % pid) as handle:
                 stat = handle.read()

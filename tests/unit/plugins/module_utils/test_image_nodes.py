@@ -29,8 +29,7 @@ def test_missing_fields_name_the_node():
 
 
 def test_duplicates_name_both_nodes_and_the_value():
-    problems = checks.node_problems([node("a", 1), node("b", 2, mac="52-54-00-00-00-01", address="10.0.0.1",
-                                                             bmc="10.1.0.1")])
+    problems = checks.node_problems([node("a", 1), node("b", 2, mac="52-54-00-00-00-01", address="10.0.0.1", bmc="10.1.0.1")])
     assert "nodes a and b: the same MAC 52:54:00:00:00:01" in problems
     assert "nodes a and b: the same address 10.0.0.1" in problems
     assert "nodes a and b: the same BMC 10.1.0.1:623" in problems
