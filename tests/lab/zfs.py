@@ -174,8 +174,26 @@ class ZfsLab:
         self.started_pid = None
         return True
 
+    @staticmethod
+    def share_root_mounts():
+        """Make ``/`` a shared mount (recursively), as it is on a systemd host; idempotent.
+
+        These machines boot with ``/`` private, so every mount namespace a test makes (``ip netns exec``
+        for a daemon, a private libvirtd) keeps its own copy of the zfs-fuse mounts that exist then, and
+        ``zfs destroy`` answers "dataset is busy" until that daemon exits. Under a shared ``/`` those
+        namespaces are slaves: an unmount here reaches them.
+        """
+        with open("/proc/self/mountinfo") as handle:
+            for line in handle:
+                fields = line.split()
+                if fields[4] == "/":
+                    if not any(field.startswith("shared:") for field in fields[6:fields.index("-")]):
+                        run(["mount", "--make-rshared", "/"])
+                    return
+
     def create_pool(self, name, directory, size="256M"):
         """A pool on a sparse file ``directory/<name>.img``, mounted at ``directory/mnt``."""
+        self.share_root_mounts()
         directory = os.path.abspath(str(directory))
         vdev = os.path.join(directory, name + ".img")
         mountpoint = os.path.join(directory, "mnt")
