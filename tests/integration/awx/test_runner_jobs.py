@@ -204,16 +204,16 @@ def test_demo_placement_job(runner_job, installed_collection, tmp_path):
     assert sorted(os.listdir(str(demo))) == ["clones.csv", "placement.txt"]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "roles/mass_clone does not normalise its survey inputs yet (helper E's part of issue 13): an optional survey "
-    "question left empty sends '', and mass_clone_zfs_properties '' fails the argument spec (unable to convert to "
-    "dict), mass_clone_used_console_ports '' fails it (list of int), mass_clone_used_macs '' becomes [''] and the "
-    "plan refuses it (\"used_macs: '' is not a MAC address\"). Remove this marker when the role takes them."))
 def test_mass_clone_job_with_empty_survey_answers(runner_job, gns3_server):
+    """Optional survey questions left empty send '': each means "not given" (no ZFS property, no port or MAC
+    taken elsewhere, the default servers)."""
     job = runner_job("mass_clone.yml", mass_clone_inventory(gns3_server), {
         "mass_clone_names": "Cawx_[01-02]", "mass_clone_source": "lab", "mass_clone_state": "present",
         "mass_clone_start": "false", "mass_clone_reload": "false",
         "mass_clone_zfs_properties": "", "mass_clone_used_console_ports": "", "mass_clone_used_macs": "",
+        "mass_clone_servers": "", "mass_clone_computes": "", "mass_clone_compute_placement": "", "mass_clone_clone_needs": "",
+        "mass_clone_gns3_ca_path": "", "mass_clone_gns3_client_cert": "", "mass_clone_gns3_client_key": "",
+        "mass_clone_nodes_network": "", "mass_clone_summary_dir": "",
     })
     assert [c["name"] for c in successful(job)["labfarm_mass_clone"]["clones"]] == ["Cawx_01", "Cawx_02"]
 
