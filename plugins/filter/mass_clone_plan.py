@@ -2,11 +2,12 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Filters labfarm.massclone.mass_clone_clones and labfarm.massclone.mass_clone_server_mac_prefix: the
-mass_clone role's plan, computed by the collection's own rules (_gns3/clone_set.py).
+"""Filters labfarm.massclone.mass_clone_clones, labfarm.massclone.mass_clone_server_mac_prefix and
+labfarm.massclone.mass_clone_nodes: the mass_clone role's plan and hand-over, computed by the collection's own
+rules (_gns3/clone_set.py).
 
-This file checks the values the role hands over; their documentation lives in mass_clone_clones.yml
-and mass_clone_server_mac_prefix.yml beside it.
+This file checks the values the role hands over; their documentation lives in mass_clone_clones.yml,
+mass_clone_server_mac_prefix.yml and mass_clone_nodes.yml beside it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,7 +21,12 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.six import string_types
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors import type_name
-from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.clone_set import clone_records, server_mac_prefix
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.clone_set import (
+    CloneSetError,
+    clone_records,
+    node_reservations,
+    server_mac_prefix,
+)
 
 
 def _text(value, what, plugin):
@@ -63,8 +69,27 @@ def mass_clone_server_mac_prefix(mac_prefix, servers, server):
         raise AnsibleFilterError("labfarm.massclone.%s: mass_clone_mac_prefix %s" % (plugin, to_native(exc)))
 
 
+def mass_clone_nodes(clones, network):
+    """``[{name, mac, ip}]``: every node with a MAC of ``clones`` (the summary's records) an address of ``network``."""
+    plugin = "mass_clone_nodes"
+    if isinstance(clones, string_types) or not isinstance(clones, (list, tuple)) \
+            or not all(isinstance(clone, dict) and isinstance(clone.get("name"), string_types) for clone in clones):
+        raise AnsibleFilterError("labfarm.massclone.%s: the input must be the list of clone records "
+                                 "(labfarm_mass_clone.clones: {name, nodes}), got %s" % (plugin, type_name(clones)))
+    for clone in clones:
+        nodes = clone.get("nodes") or []
+        if not isinstance(nodes, (list, tuple)) or not all(isinstance(node, dict) for node in nodes):
+            raise AnsibleFilterError("labfarm.massclone.%s: the nodes of %s must be a list of mappings {name, mac_address}"
+                                     % (plugin, clone["name"]))
+    try:
+        return node_reservations(clones, _text(network, "network", plugin))
+    except CloneSetError as exc:
+        raise AnsibleFilterError("labfarm.massclone.%s: mass_clone_nodes_network %s" % (plugin, to_native(exc)))
+
+
 class FilterModule(object):
     """The mass_clone role's plan."""
 
     def filters(self):
-        return {"mass_clone_clones": mass_clone_clones, "mass_clone_server_mac_prefix": mass_clone_server_mac_prefix}
+        return {"mass_clone_clones": mass_clone_clones, "mass_clone_server_mac_prefix": mass_clone_server_mac_prefix,
+                "mass_clone_nodes": mass_clone_nodes}

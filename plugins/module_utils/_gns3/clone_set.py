@@ -11,6 +11,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
+import re
+
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.mac import parse_mac_prefix
 # derive_project_id is the reset's own rule: the role must name each clone as gns3_project_reset will.
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.allocators import derive_project_id
@@ -18,6 +21,8 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.allocators
 # One octet per server: a MAC has six, so the prefix the servers share may have four at most.
 MAX_SHARED_PREFIX_OCTETS = 4
 MAX_SERVERS = 256
+# A host name (and a DHCP reservation's name) holds letters, digits and '-'.
+_HOST_NAME_BAD_RE = re.compile(r"[^A-Za-z0-9-]")
 
 
 class CloneSetError(ValueError):
@@ -52,3 +57,30 @@ def server_mac_prefix(mac_prefix, index):
         raise CloneSetError("%s cannot number server %d: the one octet added per server numbers at most %d servers"
                             % (prefix.text, index, MAX_SERVERS))
     return ":".join("%02x" % octet for octet in prefix.octets + (index,))
+
+
+def node_reservations(clones, network):
+    """The clones' nodes as reservations ``[{name, mac, ip}]`` (the labfarm_nodes a netboot job takes).
+
+    ``clones`` are the summary's records (``{name, nodes: [{name, mac_address}]}``), in their order; every node
+    with a MAC, in its clone's order, gets the next address of ``network``. ``network`` is an IPv4 network
+    (``10.40.0.0/24``: from its first host address) or an address in one (``10.40.0.21/24``: from that
+    address); the last address given is the one before the broadcast. A node is named ``<clone>-<node>`` with
+    every character a host name cannot hold made '-'. CloneSetError for a bad network or one too small.
+    """
+    try:
+        interface = ipaddress.IPv4Interface(u"%s" % (network,))
+    except ValueError as exc:
+        raise CloneSetError("%r is not an IPv4 network such as 10.40.0.0/24 (or a first address in one, "
+                            "10.40.0.21/24): %s" % (network, exc))
+    net = interface.network
+    hosts_first, hosts_last = (net.network_address, net.broadcast_address) if net.prefixlen >= 31 else \
+        (net.network_address + 1, net.broadcast_address - 1)
+    first = max(interface.ip, hosts_first)
+    nodes = [(clone["name"], node) for clone in clones for node in clone.get("nodes") or [] if node.get("mac_address")]
+    free = int(hosts_last) - int(first) + 1
+    if len(nodes) > free:
+        raise CloneSetError("%s holds %d addresses from %s, and the clones have %d nodes with a MAC: give a larger "
+                            "network" % (net, max(free, 0), first, len(nodes)))
+    return [{"name": _HOST_NAME_BAD_RE.sub("-", "%s-%s" % (clone, node["name"])), "mac": node["mac_address"],
+             "ip": str(first + index)} for index, (clone, node) in enumerate(nodes)]

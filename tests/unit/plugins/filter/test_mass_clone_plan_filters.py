@@ -10,6 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible.plugins.filter.core import to_uuid
@@ -17,6 +19,7 @@ from ansible.plugins.filter.core import to_uuid
 from ansible_collections.labfarm.massclone.plugins.filter.mass_clone_plan import (
     FilterModule,
     mass_clone_clones,
+    mass_clone_nodes,
     mass_clone_server_mac_prefix,
 )
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.clone_set import server_mac_prefix
@@ -25,8 +28,8 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.allocators
 SOURCE = "2b7c5f0e-5a0e-4b5f-9c1e-0d6a3f1e9a11"
 
 
-def test_both_filters_are_registered():
-    assert sorted(FilterModule().filters()) == ["mass_clone_clones", "mass_clone_server_mac_prefix"]
+def test_the_filters_are_registered():
+    assert sorted(FilterModule().filters()) == ["mass_clone_clones", "mass_clone_nodes", "mass_clone_server_mac_prefix"]
 
 
 def test_clone_records_in_order_with_their_dataset_and_directory():
@@ -101,3 +104,50 @@ def test_the_server_must_be_one_of_the_servers():
 def test_the_rule_itself_refuses_a_negative_index():
     with pytest.raises(ValueError, match="cannot number server -1"):
         server_mac_prefix("02:4c:46", -1)
+
+
+CLONES = [{"name": "Cexam_01", "nodes": [{"name": "R1", "mac_address": "02:4c:46:00:00:01"},
+                                         {"name": "PC 1", "mac_address": None},
+                                         {"name": "R2", "mac_address": "02:4c:46:00:00:02"}]},
+          {"name": "Cexam_02", "nodes": [{"name": "R1", "mac_address": "02:4c:46:00:00:03"}]},
+          {"name": "Cexam_03", "nodes": []}]
+
+
+def test_nodes_by_position_from_the_first_host_address():
+    assert mass_clone_nodes(CLONES, "10.40.0.0/24") == [
+        {"name": "Cexam-01-R1", "mac": "02:4c:46:00:00:01", "ip": "10.40.0.1"},
+        {"name": "Cexam-01-R2", "mac": "02:4c:46:00:00:02", "ip": "10.40.0.2"},
+        {"name": "Cexam-02-R1", "mac": "02:4c:46:00:00:03", "ip": "10.40.0.3"}]
+
+
+def test_nodes_from_the_address_given_with_the_prefix_across_octets():
+    assert [n["ip"] for n in mass_clone_nodes(CLONES, "10.40.0.254/23")] == ["10.40.0.254", "10.40.0.255", "10.40.1.0"]
+
+
+def test_node_names_hold_only_host_name_characters():
+    clones = [{"name": "lab.exam_1", "nodes": [{"name": "PC 1/a", "mac_address": "02:00:00:00:00:01"}]}]
+    assert mass_clone_nodes(clones, "192.168.1.0/24")[0]["name"] == "lab-exam-1-PC-1-a"
+
+
+@pytest.mark.parametrize("network, message", [
+    ("10.40.0.0/30", "10.40.0.0/30 holds 2 addresses from 10.40.0.1, and the clones have 3 nodes"),
+    ("10.40.0.253/24", "holds 2 addresses from 10.40.0.253"),
+    ("10.40.0.0/33", "is not an IPv4 network"),
+    ("fe80::/64", "is not an IPv4 network"),
+    ("", "network must be a non-empty string"),
+])
+def test_nodes_refuse_a_bad_or_small_network(network, message):
+    with pytest.raises(AnsibleFilterError, match=re.escape(message)):
+        mass_clone_nodes(CLONES, network)
+
+
+def test_nodes_take_only_clone_records():
+    with pytest.raises(AnsibleFilterError, match="list of clone records"):
+        mass_clone_nodes("Cexam_01", "10.40.0.0/24")
+    with pytest.raises(AnsibleFilterError, match="nodes of Cexam_01 must be a list"):
+        mass_clone_nodes([{"name": "Cexam_01", "nodes": "R1"}], "10.40.0.0/24")
+
+
+def test_nodes_of_an_empty_set_and_a_point_to_point_network():
+    assert mass_clone_nodes([], "10.0.0.0/32") == []
+    assert [n["ip"] for n in mass_clone_nodes(CLONES[1:], "10.0.0.4/31")] == ["10.0.0.4"]
