@@ -156,8 +156,9 @@ def test_four_machines_imaged_personalised_and_booted_from_their_disks(farm, gol
 def test_a_wrong_mac_fails_at_netboot_while_another_finishes_and_the_rerun_images_only_it(farm, golden_disk, ansible_env, tmp_path):
     """After the first test, every node holds a marker; node3's and node4's are removed, so this run images those two
     (node1 and node2 are skipped: imaged by an earlier run). node4 is given a wrong MAC in the inventory (and so in the
-    netboot server): it never boots the imaging entry and fails at stage netboot, node3 finishes. The rerun with the
-    right MAC images node4 alone."""
+    netboot server): it never boots the imaging entry and fails at stage netboot; node5, a new machine whose disk is
+    smaller than the image, fails at stage disk with nothing written; node3 finishes. The rerun with the right MAC
+    (and without node5) images node4 alone."""
     key, golden = golden_disk
     if len(farm.nodes) < 4:
         pytest.skip("needs the four imaged machines of the first test")
@@ -166,15 +167,21 @@ def test_a_wrong_mac_fails_at_netboot_while_another_finishes_and_the_rerun_image
         os.unlink(os.path.join(done, name + ".json"))
     nodes = [dict(farm.nodes[name]) for name in NODES]
     nodes[3]["inventory_mac"] = "52:54:00:ee:ee:04"
+    small = farm.add_node("node5", 15, memory=MEMORY_MIB, disk_mib=64)      # the 128 MiB image does not fit
     extra = {"image_nodes_timeout_netboot": 150}
-    inventory = write_inventory(farm, key, golden["path"], str(tmp_path), nodes, extra)
+    inventory = write_inventory(farm, key, golden["path"], str(tmp_path), nodes + [small], extra)
     rc, output, seconds = play(ansible_env, inventory, str(tmp_path / "run2.log"))
     assert rc != 0, output[-6000:]
     result = json.loads((tmp_path / "results.json").read_text())
     print("\n[image_nodes] wrong MAC run: %.1f s; stages (slowest node): %s" % (seconds, stage_times(result)))
-    assert result["skipped"] == ["node1", "node2"] and result["ok"] == ["node3"] and result["failed"] == ["node4"], result
+    assert result["skipped"] == ["node1", "node2"] and result["ok"] == ["node3"] and result["failed"] == ["node4", "node5"], result
     assert result["nodes"]["node4"]["stage"] == "netboot", result["nodes"]["node4"]
     assert re.search(r"node4 +FAILED +netboot", output), output[-6000:]
+    assert result["nodes"]["node5"]["stage"] == "disk", result["nodes"]["node5"]
+    assert ("node node5: the image %s (%d bytes) is larger than its disk /dev/vda (%d bytes); nothing was written"
+            % (golden["path"], 128 * 1024 * 1024, 64 * 1024 * 1024)) in result["nodes"]["node5"]["reason"], result["nodes"]["node5"]
+    with open(small["disk"], "rb") as handle:
+        assert handle.read(1024 * 1024) == bytes(1024 * 1024), "node5's disk was written"
 
     nodes[3].pop("inventory_mac")
     inventory = write_inventory(farm, key, golden["path"], str(tmp_path), nodes)
