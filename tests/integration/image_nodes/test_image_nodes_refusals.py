@@ -75,3 +75,24 @@ def test_a_node_another_run_is_imaging_refuses_the_run_naming_it(run, tmp_path):
     assert proc.returncode != 0
     assert "node n2 is being imaged by run other-run-42 (pid %d" % os.getpid() in out, out[-4000:]
     assert "Boot entry" not in out and not (locks / "n1.lock").exists()
+
+
+def test_two_runs_on_disjoint_groups_both_proceed_past_the_locks(ansible_env, tmp_path):
+    """Two runs at once on n1,n2 and n3,n4 with one state directory: neither is refused; both go on to touch their
+    machines (here they stop at stage entry: the test's netboot server has no configuration) and release their
+    locks."""
+    import subprocess  # pylint: disable=import-outside-toplevel
+    image = golden(tmp_path)
+    procs = []
+    for group, numbers in (("a", (1, 2)), ("b", (3, 4))):
+        work = tmp_path / group
+        work.mkdir()
+        inv = inventory(work, {"n%d" % n: node(n) for n in numbers}, image, image_nodes_state_dir=str(tmp_path / "state"))
+        procs.append(subprocess.Popen(["ansible-playbook", "-i", inv, PLAYBOOK], env=ansible_env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True))
+    outputs = [proc.communicate(timeout=300)[0] for proc in procs]
+    for out, numbers in zip(outputs, ((1, 2), (3, 4))):
+        assert "being imaged by" not in out, out[-4000:]
+        for n in numbers:
+            assert "image_nodes: n%d failed at stage entry" % n in out, out[-4000:]
+    assert os.listdir(str(tmp_path / "state" / "locks")) == []
