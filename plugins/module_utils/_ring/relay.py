@@ -21,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
+import errno
 import threading
 import time
 
@@ -145,17 +146,32 @@ class Relay:
         self.down = None
         self.bypassed = {}          # chain address -> why it was bypassed
         self.busy = False           # bypassing: our ACKs say so, and our upstream keeps waiting
+        self.starting = True        # until the first connect is over: nodes may not listen yet
+
+    def _connect_one(self, index, deadline):
+        """Connect and authenticate to chain[index]. While the session starts, a node that refuses the
+        connection is still starting its receiver (a machine just booted into the imaging system may
+        listen seconds after the source): it is tried again until ``deadline``. Later, refused means gone."""
+        while True:
+            try:
+                return wire.connect_handshake(self.chain[index], self.sid, self.key, self.timeout,
+                                              connect_timeout=min(self.timeout, 10.0))
+            except OSError as exc:
+                if exc.errno != errno.ECONNREFUSED or deadline is None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def connect(self, manifest, start_index):
         """Connect to the first live node of the chain from start_index; give it the manifest and
         read its READY. Returns the new ``down``, or None when no live node is left."""
+        deadline = time.monotonic() + self.timeout if self.starting else None
+        self.starting = False
         for index in range(start_index, len(self.chain)):
             text = self.chain_text[index]
             if text in self.bypassed:
                 continue
             try:
-                link = wire.connect_handshake(self.chain[index], self.sid, self.key, self.timeout,
-                                              connect_timeout=min(self.timeout, 10.0))
+                link = self._connect_one(index, deadline)
             except (OSError, RingError) as exc:
                 self.bypassed[text] = "unreachable: %s" % exc
                 self.log("%s unreachable (%s), trying the next node" % (text, exc))
