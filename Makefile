@@ -44,8 +44,9 @@ PLUGINS := inventory:noderange filter:noderange filter:nodefold filter:placement
     module:netboot_config module:imaging_build module:kea_command module:ring_copy module:ring_progress module:libvirt_farm module:libvirt_farm_info \
     filter:disk_ring_plan filter:disk_ring_preflight_errors filter:disk_ring_result \
     filter:mass_clone_clones filter:mass_clone_server_mac_prefix filter:vm_farm_assignment filter:vm_farm_list \
-    filter:survey_inputs filter:nodes_of_hosts filter:bmc_problems filter:mass_clone_store_check
-ROLES := mass_clone netboot_server disk_ring vm_farm imaging_system
+    filter:survey_inputs filter:nodes_of_hosts filter:bmc_problems filter:mass_clone_store_check \
+    module:disk_identity module:image_nodes_lock filter:image_nodes_problems filter:image_nodes_pending filter:image_nodes_result
+ROLES := mass_clone netboot_server disk_ring vm_farm imaging_system image_nodes
 
 # The unit tests, then again with the oldest ansible-core that meta/runtime.yml claims (.venv-oldest),
 # with every plugin's and role's documentation read by that version's ansible-doc.
@@ -75,6 +76,7 @@ molecule: setup
 	cd roles/disk_ring && molecule test
 	cd roles/vm_farm && molecule test
 	cd roles/imaging_system && molecule test
+	cd roles/image_nodes && molecule test
 
 # ansible-test runs from a copy whose path is ansible_collections/labfarm/massclone, made of the
 # files git tracks or would track: what a clean clone holds.
