@@ -50,15 +50,7 @@ def shared_farm(tmp_path_factory):
     reason = can_use_netns()
     if reason:
         lab_missing(reason)
-    for version in STORES:
-        reason = missing_reason(version)
-        if reason:
-            lab_missing(reason)
-    zfs = ZfsLab()
-    if zfs.missing_tools():
-        lab_missing("zfs-fuse is not installed")
-    zfs.ensure_daemon()
-    zfs.destroy_stale_pools("lfss")
+    zfs = zfs_and_gns3_or_missing(STORES, "lfss")
     work = tmp_path_factory.mktemp("shared-farm")
     farm = SshFarm(work / "hosts").setup()
     forget_dead_pools(zfs)
@@ -91,32 +83,58 @@ def shared_farm(tmp_path_factory):
                 members[name] = (host, server)
             stores[version] = {"dataset": dataset, "root": root, "source": source, "servers": members,
                                "console_range": settings["console_range"]}
-        # Start the servers together (each takes seconds).
-        errors = []
-
-        def start(server):
-            try:
-                server.start()
-            except Exception as exc:  # pylint: disable=broad-except
-                errors.append("%s %s: %s" % (server.version, server.host, exc))
-        threads = [threading.Thread(target=start, args=(server,)) for server in servers]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise RuntimeError("; ".join(errors))
+        start_all(servers)
         yield {"farm": farm, "store": store, "pool": pool, "stores": stores, "work": work}
     finally:
-        stoppers = [threading.Thread(target=server.stop) for server in servers]
-        for thread in stoppers:
-            thread.start()
-        for thread in stoppers:
-            thread.join()
+        stop_all(servers)
         farm.teardown()
         if pool is not None:
             destroy_pool(pool)
         zfs.stop_daemon()
+
+
+def zfs_and_gns3_or_missing(versions, pool_prefix):
+    """The zfs-fuse lab, its daemon running and the stale pools named ``pool_prefix``... destroyed; the test is
+    skipped (or fails under LABFARM_REQUIRE_LAB) when zfs-fuse or a GNS3 version of ``versions`` is missing."""
+    for version in versions:
+        reason = missing_reason(version)
+        if reason:
+            lab_missing(reason)
+    zfs = ZfsLab()
+    if zfs.missing_tools():
+        lab_missing("zfs-fuse is not installed")
+    zfs.ensure_daemon()
+    zfs.destroy_stale_pools(pool_prefix)
+    return zfs
+
+
+def _each(action, servers):
+    """``action(server)`` for every server at once (starting or stopping one takes seconds); the errors, joined."""
+    errors = []
+
+    def run(server):
+        try:
+            action(server)
+        except Exception as exc:  # pylint: disable=broad-except
+            errors.append("GNS3 %s on %s:%d: %s" % (server.version, server.host, server.port, exc))
+    threads = [threading.Thread(target=run, args=(server,)) for server in servers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return "; ".join(errors)
+
+
+def start_all(servers):
+    """Start the GNS3 servers together; RuntimeError naming each that did not start."""
+    errors = _each(lambda server: server.start(), servers)
+    if errors:
+        raise RuntimeError(errors)
+
+
+def stop_all(servers):
+    """Stop the GNS3 servers together, each by its own PID."""
+    _each(lambda server: server.stop(), servers)
 
 
 def forget_dead_pools(zfs):

@@ -13,16 +13,13 @@ import json
 import os
 import shutil
 import sys
-import threading
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from conftest import ROOT, destroy_pool  # noqa: E402  pylint: disable=wrong-import-position
-from lab import lab_missing  # noqa: E402  pylint: disable=wrong-import-position
-from lab.gns3 import GNS3Server, missing_reason  # noqa: E402  pylint: disable=wrong-import-position
-from lab.zfs import ZfsLab  # noqa: E402  pylint: disable=wrong-import-position
+from conftest import ROOT, destroy_pool, start_all, stop_all, zfs_and_gns3_or_missing  # noqa: E402  pylint: disable=wrong-import-position
+from lab.gns3 import GNS3Server  # noqa: E402  pylint: disable=wrong-import-position
 
 PLAYBOOK = os.path.join(ROOT, "playbooks", "mass_clone.yml")
 VERSION = "2.2"
@@ -40,14 +37,7 @@ def _server(workdir, port, base, **extra):
 def controller_farm(tmp_path_factory):
     """A 2.2 controller whose projects_path is a zfs-fuse dataset holding the source lab in its own dataset,
     and two remote computes registered on it."""
-    reason = missing_reason(VERSION)
-    if reason:
-        lab_missing(reason)
-    zfs = ZfsLab()
-    if zfs.missing_tools():
-        lab_missing("zfs-fuse is not installed")
-    zfs.ensure_daemon()
-    zfs.destroy_stale_pools("lfhc")
+    zfs = zfs_and_gns3_or_missing([VERSION], "lfhc")
     work = tmp_path_factory.mktemp("computes-role")
     pool = zfs.create_pool("lfhc%d" % os.getpid(), work / "zfs")
     servers = []
@@ -57,12 +47,7 @@ def controller_farm(tmp_path_factory):
         controller = _server(str(work / "controller"), PORT, BASE, projects_path=root)
         computes = [_server(str(work / ("compute%d" % index)), PORT + index, BASE + 250 * index) for index in (1, 2)]
         servers = [controller] + computes
-        threads = [threading.Thread(target=server.start) for server in servers]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert all(server.running() for server in servers), [server.log_tail() for server in servers]
+        start_all(servers)
         for compute_id, compute in zip(IDS, computes):
             controller.add_compute(compute, compute_id, name="compute-%d" % compute.port)
         source = controller.build_project("lab", vpcs=("PC1", "PC2", "PC3"), link_pairs=[("PC1", "PC2")])
@@ -74,11 +59,7 @@ def controller_farm(tmp_path_factory):
         yield {"pool": pool, "dataset": dataset, "root": root, "controller": controller, "computes": computes,
                "source": source, "work": work}
     finally:
-        stoppers = [threading.Thread(target=server.stop) for server in servers]
-        for thread in stoppers:
-            thread.start()
-        for thread in stoppers:
-            thread.join()
+        stop_all(servers)
         destroy_pool(pool)
         zfs.stop_daemon()
 
