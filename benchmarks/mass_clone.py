@@ -305,6 +305,7 @@ def main():
             failed |= judged and theirs / ours < SPEEDUP_TARGET
         for name, seconds in steps:
             print(step % (name, seconds))
+    print("%s, load average %s" % (time.strftime("%Y-%m-%d %H:%M %Z"), " ".join("%.2f" % x for x in os.getloadavg())))
     return 1 if failed else 0
 
 
