@@ -145,6 +145,11 @@ class Bench:
             if subprocess.run(["zpool", "destroy", "-f", self.pool.name], capture_output=True, check=False).returncode == 0:
                 break
             time.sleep(1)
+        else:
+            # its vdev stays, so a later `zpool destroy -f` can still take the pool away (an UNAVAIL pool cannot)
+            print("pool %s is still busy: destroy it later with zpool destroy -f %s, then remove %s"
+                  % (self.pool.name, self.pool.name, self.tmp))
+            return
         self.lab.stop_daemon()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
