@@ -29,6 +29,7 @@ JOBS = {
     "demo_placement.yml": "test_demo_placement_job",
     "mass_clone.yml": "test_mass_clone_job_with_survey_strings",
     "netboot.yml": "test_mass_clone_then_clone_addresses_then_netboot_as_a_workflow",
+    "image_nodes.yml": "test_image_nodes_job_refuses_a_bad_inventory_before_touching_a_machine",
     "ring_duplicate.yml": "test_ring_duplicate_job",
     "vm_farm.yml": "test_vm_farm_job_then_netboot_job_as_a_workflow",
 }
@@ -257,3 +258,37 @@ def test_mass_clone_then_clone_addresses_then_netboot_as_a_workflow(  # pylint: 
         assert lab.dhcp_client(nodes[1]["mac"]) == lab.ip(22)
     finally:
         stop_pid_files(os.path.join(work, "state"))
+
+
+IMAGE_NODES_INVENTORY = """all:
+  hosts:
+    localhost:
+      ansible_connection: local
+image_nodes:
+  hosts:
+    node01: {ansible_host: 192.0.2.11, mac: "52:54:00:00:20:01", bmc: 127.0.0.1, bmc_port: 16291}
+    node02: {ansible_host: 192.0.2.12, mac: "52-54-00-00-20-01", bmc: 127.0.0.1, bmc_port: 16292}
+    node03: {ansible_host: 192.0.2.13, bmc: 127.0.0.1, bmc_port: 16293}
+  vars:
+    bmc_user: admin
+    bmc_password: awx-secret
+"""
+
+
+def test_image_nodes_job_refuses_a_bad_inventory_before_touching_a_machine(runner_job, tmp_path):
+    """The imaging job as AWX runs it (its survey answers as strings, the netboot settings as a JSON answer) on an
+    inventory with two nodes sharing a MAC and one without: the job fails in its preflight, naming each node and
+    value, before any boot entry is written or any BMC is asked; the BMC password is not in the output.
+    (The whole loop on four booting machines is tests/integration/image_nodes.)"""
+    netboot = {"backend": "dnsmasq", "dest": str(tmp_path / "netboot" / "dnsmasq.conf"),
+               "subnets": [{"network": "192.0.2.0/24"}],
+               "profiles": {"imaging": {"type": "imaging", "kernel": "i/vmlinuz", "initrd": "i/initrd.img",
+                                        "server": "192.0.2.254"}}}
+    job = runner_job("image_nodes.yml", IMAGE_NODES_INVENTORY, {
+        "image_nodes_image": str(tmp_path / "missing-golden.img"), "image_nodes_state_dir": str(tmp_path / "state"),
+        "image_nodes_netboot_config": json.dumps(netboot), "image_nodes_bmc_check": "true", "image_nodes_force": "false"})
+    assert job.status == "failed", job.explain()
+    assert "nodes node01 and node02: the same MAC 52:54:00:00:20:01" in job.stdout, job.explain()
+    assert "node node03: no MAC (mac)" in job.stdout, job.explain()
+    assert "awx-secret" not in job.stdout
+    assert not (tmp_path / "netboot").exists()
