@@ -26,6 +26,8 @@ description:
   - Used by the role labfarm.massclone.image_nodes.
 author:
   - labfarm.massclone contributors (!UNKNOWN)
+requirements:
+  - on the node (the imaging system has them all) C(mount) and C(umount), C(blkid) and C(blockdev) (util-linux), C(ssh-keygen) (openssh-client)
 extends_documentation_fragment:
   - labfarm.massclone.attributes
 attributes:
