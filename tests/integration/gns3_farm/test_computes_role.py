@@ -7,7 +7,7 @@ playbooks/mass_clone.yml with mass_clone_computes and mass_clone_compute_placeme
 API reports every node of every clone on the compute the summary names, with the summary's console; a rerun
 changes nothing and absent leaves only the source.
 
-Ports (tests/lab/gns3.py servers on 127.0.0.1): API 13190-13192, consoles and UDP within 37000-37999."""
+Ports (tests/lab/gns3.py servers on 127.0.0.1): API 13190-13192, consoles and UDP within 24000-24999 (below the ephemeral range 32768+, which other sockets on 127.0.0.1 take)."""
 
 import json
 import os
@@ -24,7 +24,7 @@ from lab.gns3 import GNS3Server  # noqa: E402  pylint: disable=wrong-import-posi
 PLAYBOOK = os.path.join(ROOT, "playbooks", "mass_clone.yml")
 VERSION = "2.2"
 CLONES = 10
-PORT, BASE = 13190, 37000
+PORT, BASE = 13190, 24000
 IDS = ["7f0c3a9e-0b1d-4c55-9a43-0000000019%02d" % index for index in (1, 2)]
 
 
