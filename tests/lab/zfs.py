@@ -26,7 +26,7 @@ import signal
 import subprocess
 import time
 
-from lab import alive
+from lab import alive, lab_missing
 
 LOCK_FILE = "/run/lock/labfarm-zfs-fuse.lock"
 PID_FILE = "/run/labfarm-zfs-fuse.pid"
@@ -209,6 +209,37 @@ class ZfsLab:
         raise LabError("zfs-fuse keeps stopping; cannot create pool %s" % name)
 
 
+def session_lab(prefix):
+    """The zfs-fuse lab for a test module or session: skipped (failed under LABFARM_REQUIRE_LAB) when zfs-fuse is
+    not installed, its daemon running, and the pools named ``prefix``... of dead earlier runs destroyed."""
+    lab = ZfsLab()
+    missing = lab.missing_tools()
+    if missing:
+        lab_missing("zfs-fuse is not installed (missing %s); hack/setup.sh installs it" % ", ".join(missing))
+    lab.ensure_daemon()
+    lab.destroy_stale_pools(prefix)
+    return lab
+
+
+def holders(directory):
+    """'PID command' of the processes that keep ``directory`` busy: their cwd or an open file is under it, or
+    their mount namespace (another one than ours) holds a copy of a mount there."""
+    mine, found = os.readlink("/proc/self/ns/mnt"), []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            paths = [os.readlink("/proc/%s/cwd" % pid)]
+            paths += [os.readlink("/proc/%s/fd/%s" % (pid, fd)) for fd in os.listdir("/proc/%s/fd" % pid)]
+            with open("/proc/%s/mountinfo" % pid) as handle:
+                pinned = directory in handle.read() and os.readlink("/proc/%s/ns/mnt" % pid) != mine
+            with open("/proc/%s/cmdline" % pid, "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")[:120]
+        except OSError:
+            continue
+        if pinned or any(path.startswith(directory) for path in paths):
+            found.append("%s %s" % (pid, command))
+    return found
+
+
 class ZfsPool:
     """One file-backed pool and helpers to fill it. Dataset names are full names (``pool/...``)."""
 
@@ -284,6 +315,20 @@ class ZfsPool:
             for dataset in below:
                 run(["zfs", "unmount", dataset], check=False)
         retry_busy(["zfs", "destroy"] + (["-r"] if recursive else []) + [name])
+
+    def destroy_waiting(self, wait):
+        """destroy(), tried again for up to ``wait`` seconds while something keeps the pool busy (servers that
+        just stopped, a process of another test); then LabError naming what holds it."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                self.destroy()
+                return
+            except LabError as error:
+                if time.monotonic() > deadline:
+                    raise LabError("%s; processes that hold %s: %s" % (error, self.mountpoint,
+                                                                      holders(self.mountpoint) or "none"))
+                time.sleep(1)
 
     def destroy(self, retries=8):
         """Destroy the pool (retrying while busy, then with -f) and remove its vdev file."""

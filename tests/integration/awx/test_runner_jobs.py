@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import sys
-import time
 import uuid
 
 import pytest
@@ -18,8 +17,7 @@ import pytest
 TESTS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, TESTS)
 
-from lab import lab_missing  # noqa: E402  pylint: disable=wrong-import-position
-from lab.zfs import LabError, ZfsLab  # noqa: E402  pylint: disable=wrong-import-position
+from lab.zfs import session_lab  # noqa: E402  pylint: disable=wrong-import-position
 # the survey tests' lab set-ups (a private libvirtd in a namespace with a bridge; the ring's nodes and inputs)
 from integration.survey.test_survey_playbooks import (  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
     hypervisor, netboot_vars, netns_lab, ring_setup, ring_vars, stop_pid_files)
@@ -103,12 +101,7 @@ def test_ring_duplicate_job(runner_job, tmp_path):
 
 @pytest.fixture(scope="module")
 def zfs_lab():
-    lab = ZfsLab()
-    missing = lab.missing_tools()
-    if missing:
-        lab_missing("zfs-fuse is not installed (missing %s); hack/setup.sh installs it" % ", ".join(missing))
-    lab.ensure_daemon()
-    lab.destroy_stale_pools("lfawx")
+    lab = session_lab("lfawx")
     yield lab
     lab.stop_daemon()
 
@@ -128,37 +121,7 @@ def gns3_server(zfs_lab, tmp_path):
         shutil.copytree(sample, os.path.join(root, source_id), dirs_exist_ok=True)
         yield {"pool": pool, "dataset": dataset, "root": root}
     finally:
-        destroy_pool(pool)
-
-
-def destroy_pool(pool, wait=180):
-    """Destroy the pool; while it is busy because a private mount namespace made during its life (another
-    test's libvirtd, tests/lab/libvirtd.py) holds a copy of its mounts, wait for those processes to end."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            pool.destroy()
-            return
-        except LabError as error:
-            holders = pinned_by(pool.mountpoint)
-            if not holders or time.monotonic() > deadline:
-                raise LabError("%s; mount namespaces that hold the pool's mounts: %s" % (error, holders or "none"))
-            time.sleep(2)
-
-
-def pinned_by(mountpoint):
-    """The processes of other mount namespaces that hold a copy of ``mountpoint`` (a private mount namespace made
-    while the pool was mounted keeps it busy until that process ends)."""
-    mine, found = os.readlink("/proc/self/ns/mnt"), []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open("/proc/%s/mountinfo" % pid) as handle:
-                if mountpoint in handle.read() and os.readlink("/proc/%s/ns/mnt" % pid) != mine:
-                    with open("/proc/%s/cmdline" % pid) as handle:
-                        found.append("%s %s" % (pid, handle.read().replace("\0", " ")[:120]))
-        except OSError:
-            continue
-    return found
+        pool.destroy_waiting(180)
 
 
 def mass_clone_inventory(server):

@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 import warnings
 
 import pytest
@@ -28,7 +27,7 @@ from lab import lab_missing  # noqa: E402  pylint: disable=wrong-import-position
 from lab.gns3 import GNS3Server, missing_reason  # noqa: E402  pylint: disable=wrong-import-position
 from lab.netns import OWNERS_DIR, can_use_netns  # noqa: E402  pylint: disable=wrong-import-position
 from lab.sshhost import PREFIX, SshFarm, missing_tools  # noqa: E402  pylint: disable=wrong-import-position
-from lab.zfs import ZfsLab  # noqa: E402  pylint: disable=wrong-import-position
+from lab.zfs import session_lab  # noqa: E402  pylint: disable=wrong-import-position
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SAMPLE = os.path.join(ROOT, "playbooks", "files", "sample_project")
@@ -100,12 +99,7 @@ def zfs_and_gns3_or_missing(versions, pool_prefix):
         reason = missing_reason(version)
         if reason:
             lab_missing(reason)
-    zfs = ZfsLab()
-    if zfs.missing_tools():
-        lab_missing("zfs-fuse is not installed")
-    zfs.ensure_daemon()
-    zfs.destroy_stale_pools(pool_prefix)
-    return zfs
+    return session_lab(pool_prefix)
 
 
 def _each(action, servers):
@@ -147,38 +141,13 @@ def forget_dead_pools(zfs):
             subprocess.run(["zpool", "destroy", "-f", name], capture_output=True, check=False)
 
 
-def holders(directory):
-    """'PID command' of the processes whose cwd or open files are under ``directory``."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            paths = [os.readlink("/proc/%s/cwd" % entry)]
-            paths += [os.readlink("/proc/%s/fd/%s" % (entry, fd)) for fd in os.listdir("/proc/%s/fd" % entry)]
-            with open("/proc/%s/cmdline" % entry, "rb") as handle:
-                command = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")[:120]
-        except OSError:
-            continue
-        if any(path.startswith(directory) for path in paths):
-            out.append("%s %s" % (entry, command))
-    return out
-
-
 def destroy_pool(pool, timeout=60):
     """Destroy the store's pool; zfs-fuse answers 'busy' for a while after the servers stopped."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            pool.destroy()
-            return
-        except Exception as exc:  # pylint: disable=broad-except
-            if time.monotonic() > deadline:
-                # not the test's failure: the next session destroys it (forget_dead_pools)
-                warnings.warn("pool %s left for the next session to destroy: %s; processes under %s: %s"
-                              % (pool.name, exc, pool.mountpoint, holders(pool.mountpoint)))
-                return
-            time.sleep(1)
+    try:
+        pool.destroy_waiting(timeout)
+    except Exception as exc:  # pylint: disable=broad-except
+        # not the test's failure: the next session destroys it (forget_dead_pools)
+        warnings.warn("pool %s left for the next session to destroy: %s" % (pool.name, exc))
 
 
 def inventory(shared_farm, version, path, names, summary_dir, servers=None, overrides=None, **extra):

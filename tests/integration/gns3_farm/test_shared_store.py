@@ -18,7 +18,8 @@ import threading
 
 import pytest
 
-from conftest import ROOT, holders, inventory
+from conftest import ROOT, inventory
+from lab.zfs import holders
 
 PLAYBOOK = os.path.join(ROOT, "playbooks", "mass_clone.yml")
 # The must-show set (30 clones on one store) on the 2.2 store; the 3.0 store shows the same with 3 per server.

@@ -8,19 +8,13 @@ import uuid
 
 import pytest
 
-from lab.zfs import ZfsLab
-from lab import lab_missing  # noqa: E402  pylint: disable=wrong-import-position
+from lab.zfs import session_lab
 
 
 @pytest.fixture(scope="session")
 def zfs_lab():
     """The zfs-fuse daemon: a running one is reused; one this fixture started is stopped at the end."""
-    lab = ZfsLab()
-    missing = lab.missing_tools()
-    if missing:
-        lab_missing("zfs-fuse is not installed (missing %s); hack/setup.sh installs it" % ", ".join(missing))
-    lab.ensure_daemon()
-    lab.destroy_stale_pools("lfzt")
+    lab = session_lab("lfzt")
     yield lab
     lab.stop_daemon()
 
