@@ -18,27 +18,11 @@ import os
 import shutil
 import socket
 
-from lab.libvirtd import PrivateLibvirtd
+from lab.libvirtd import PrivateLibvirtd, bridged_domain_xml
 from lab.netns import NetnsLab, run
-from lab.vbmc import VirtualBMC, tcp_port_free, udp_port_free
+from lab.vbmc import VirtualBMC, free_ports
 
 CONTROLLER_HOST = 250
-DOMAIN_XML = """<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>{memory}</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
-  <features><acpi/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='file' device='disk'><driver name='qemu' type='raw' cache='unsafe'/><source file='{disk}'/><target dev='vda' bus='virtio'/></disk>
-    <interface type='bridge'><source bridge='{bridge}'/><mac address='{mac}'/><model type='virtio'/></interface>
-    <serial type='file'><source path='{serial}' append='on'/><target port='0'/></serial>
-  </devices>
-</domain>
-"""
 
 
 class FarmNetns(NetnsLab):
@@ -76,13 +60,6 @@ class FarmNetns(NetnsLab):
         if run(["ip", "link", "show", self.veth_root], check=False)[0] == 0:
             run(["ip", "link", "delete", self.veth_root], check=False)
         super().teardown()
-
-
-def free_ports(ports, count):
-    found = [p for p in ports if udp_port_free(p) and tcp_port_free(p)]
-    if len(found) < count:
-        raise RuntimeError("fewer than %d of the ports %d-%d are free" % (count, ports[0], ports[-1]))
-    return found[:count]
 
 
 class ImagingFarm:
@@ -129,7 +106,7 @@ class ImagingFarm:
         serial = os.path.join(self.workdir, "%s.serial" % name)
         conn = self._libvirt()
         try:
-            conn.defineXML(DOMAIN_XML.format(name=domain, memory=memory, disk=disk, bridge=self.net.bridge, mac=mac, serial=serial))
+            conn.defineXML(bridged_domain_xml(domain, memory, self.net.bridge, mac, serial, disk=disk))
         finally:
             conn.close()
         port = self.bmcs.add(domain, self.bmc_ports[index], self.libvirtd.uri, username="admin", password=password)

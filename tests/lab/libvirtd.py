@@ -57,6 +57,31 @@ OTHER_DOMAIN = "lfvm-other"     # a domain on hvb that is not the farm's: never 
 FOREIGN_VOLUME = "lfvm-foreign.qcow2"   # a volume in hvb's pool the farm did not make
 
 
+BRIDGED_DOMAIN_XML = """<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>{memory}</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <features><acpi/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>{disk}
+    <interface type='bridge'><source bridge='{bridge}'/><mac address='{mac}'/><model type='virtio'/></interface>
+    <serial type='file'><source path='{serial}' append='on'/><target port='0'/></serial>
+  </devices>
+</domain>
+"""
+
+
+def bridged_domain_xml(name, memory, bridge, mac, serial, disk=None):
+    """A TCG machine (a BMC powers it; it boots from its disk, or from the network when told) with a virtio NIC
+    on ``bridge``, its serial console appended to the file ``serial`` and, when given, ``disk`` (raw) as vda."""
+    disk_xml = ("\n    <disk type='file' device='disk'><driver name='qemu' type='raw' cache='unsafe'/>"
+                "<source file='%s'/><target dev='vda' bus='virtio'/></disk>" % disk) if disk else ""
+    return BRIDGED_DOMAIN_XML.format(name=name, memory=memory, bridge=bridge, mac=mac, serial=serial, disk=disk_xml)
+
+
 def node_xml(memory_mb, cpus, pool_dir, other=False):
     """A test driver node: CPUs and memory, one dir pool on pool_dir, optionally a running domain
     (256 MiB, 1 vCPU) and a volume that are not the farm's."""

@@ -66,8 +66,9 @@ def missing():
     return None
 
 
-def udp_port_free(port, host="127.0.0.1"):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def port_free(port, kind=socket.SOCK_DGRAM, host="127.0.0.1"):
+    """Whether ``port`` can be bound on ``host`` for ``kind`` (UDP: a BMC; TCP: vbmcd's control port)."""
+    sock = socket.socket(socket.AF_INET, kind)
     try:
         sock.bind((host, port))
     except OSError:
@@ -77,15 +78,12 @@ def udp_port_free(port, host="127.0.0.1"):
     return True
 
 
-def tcp_port_free(port, host="127.0.0.1"):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        return False
-    finally:
-        sock.close()
-    return True
+def free_ports(ports, count):
+    """The first ``count`` of ``ports`` that are free for UDP and TCP; RuntimeError when fewer are."""
+    found = [p for p in ports if port_free(p) and port_free(p, socket.SOCK_STREAM)]
+    if len(found) < count:
+        raise RuntimeError("fewer than %d of the ports %d-%d are free" % (count, ports[0], ports[-1]))
+    return found[:count]
 
 
 class VirtualBMC:
@@ -141,7 +139,7 @@ class VirtualBMC:
         self.vbmc("start", domain)
         self.bmcs[domain] = port
         deadline = time.monotonic() + timeout
-        while udp_port_free(port):
+        while port_free(port):
             if time.monotonic() > deadline:
                 raise RuntimeError("the BMC of %s does not listen on 127.0.0.1:%d:\n%s" % (domain, port, self.output()))
             time.sleep(0.2)

@@ -25,9 +25,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 # pylint: disable=wrong-import-position,import-error
 from lab import lab_missing  # noqa: E402
-from lab.libvirtd import PrivateLibvirtd, missing as libvirtd_missing  # noqa: E402
+from lab.libvirtd import PrivateLibvirtd, bridged_domain_xml, missing as libvirtd_missing  # noqa: E402
 from lab.netns import NetnsLab, can_use_netns, missing_tools, run  # noqa: E402
-from lab.vbmc import VirtualBMC, missing as vbmc_missing, tcp_port_free, udp_port_free  # noqa: E402
+from lab.vbmc import VirtualBMC, free_ports as free_bmc_ports, missing as vbmc_missing  # noqa: E402
 
 PORTS = range(16230, 16250)
 MARKER = "LFPX-IMAGING-UP"
@@ -39,21 +39,6 @@ INIT = """#!/bin/busybox sh
 /bin/busybox mount -t devtmpfs dev /dev
 echo "{marker} $(/bin/busybox cat /proc/sys/kernel/random/boot_id) cmdline=$(/bin/busybox cat /proc/cmdline)" > /dev/ttyS0
 while true; do /bin/busybox sleep 3600; done
-"""
-DOMAIN_XML = """<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>{memory}</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
-  <features><acpi/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <interface type='bridge'><source bridge='{bridge}'/><mac address='{mac}'/><model type='virtio'/></interface>
-    <serial type='file'><source path='{serial}' append='on'/><target port='0'/></serial>
-  </devices>
-</domain>
 """
 
 
@@ -111,10 +96,10 @@ def busybox_initrd(path, padding=0):
 
 def free_ports(count):
     """``count`` ports of PORTS free for UDP (BMCs) and TCP (vbmcd's control port)."""
-    ports = [p for p in PORTS if udp_port_free(p) and tcp_port_free(p)]
-    if len(ports) < count:
-        pytest.fail("fewer than %d of the ports %d-%d are free" % (count, PORTS[0], PORTS[-1]))
-    return ports[:count]
+    try:
+        return free_bmc_ports(PORTS, count)
+    except RuntimeError as error:
+        pytest.fail(str(error))
 
 
 class PowerLab:
@@ -132,7 +117,7 @@ class PowerLab:
         """Define (not start) domain ``name`` with ``mac`` on the bridge; returns its serial log path."""
         import libvirt  # pylint: disable=import-outside-toplevel
         serial = os.path.join(self.workdir, "%s.serial" % name)
-        xml = DOMAIN_XML.format(name=name, memory=memory, bridge=self.net.bridge, mac=mac, serial=serial)
+        xml = bridged_domain_xml(name, memory, self.net.bridge, mac, serial)
         conn = libvirt.open(self.libvirtd.uri)
         try:
             conn.defineXML(xml)
