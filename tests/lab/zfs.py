@@ -326,8 +326,8 @@ class ZfsPool:
                 return
             except LabError as error:
                 if time.monotonic() > deadline:
-                    raise LabError("%s; processes that hold %s: %s" % (error, self.mountpoint,
-                                                                      holders(self.mountpoint) or "none"))
+                    held = holders(self.mountpoint) or "none"
+                    raise LabError("%s; processes that hold %s: %s" % (error, self.mountpoint, held))
                 time.sleep(1)
 
     def destroy(self, retries=8):

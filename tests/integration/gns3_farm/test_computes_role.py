@@ -7,7 +7,8 @@ playbooks/mass_clone.yml with mass_clone_computes and mass_clone_compute_placeme
 API reports every node of every clone on the compute the summary names, with the summary's console; a rerun
 changes nothing and absent leaves only the source.
 
-Ports (tests/lab/gns3.py servers on 127.0.0.1): API 13190-13192, consoles and UDP within 24000-24999 (below the ephemeral range 32768+, which other sockets on 127.0.0.1 take)."""
+Ports (tests/lab/gns3.py servers on 127.0.0.1): API 13190-13192, consoles and UDP within 24000-24999
+(below the ephemeral range 32768+, which other sockets on 127.0.0.1 take)."""
 
 import json
 import os
