@@ -27,19 +27,43 @@ class DiskError(Exception):
     """A step on the disk failed; the message names the device and the command."""
 
 
-def _run(argv, timeout=120):
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
-                          timeout=timeout, check=False)
-    if proc.returncode != 0:
-        raise DiskError("%s failed (rc=%d): %s" % (" ".join(argv), proc.returncode, (proc.stderr or proc.stdout).strip()))
-    return proc.stdout
+# The package of the imaging system that brings each program (for the message when it is missing).
+_PACKAGES = {"mount": "mount", "umount": "mount", "blkid": "util-linux", "blockdev": "util-linux",
+             "ssh-keygen": "openssh-client"}
+
+
+def _run_command(argv, timeout=120):
+    """The one place where this file starts a process: (rc, stdout, stderr) of argv. A program that cannot be
+    started gives rc 127, one that runs longer than timeout seconds is killed and gives rc 124, with the reason in
+    stderr: never an exception. Unit tests replace this function."""
+    try:
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                              errors="replace", timeout=timeout, check=False)
+    except OSError as exc:
+        return 127, "", "cannot run %s: %s" % (argv[0], exc.strerror or exc)
+    except subprocess.TimeoutExpired:
+        return 124, "", "killed after %d s without an answer" % timeout
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def _run(argv, device, fix, timeout=120):
+    """stdout of argv; DiskError naming device, the command, its words and fix when it fails (rc 127: the
+    imaging system lacks the program, and the fix says which package brings it)."""
+    rc, out, err = _run_command(argv, timeout=timeout)
+    if rc != 0:
+        if rc == 127 and os.path.basename(argv[0]) in _PACKAGES:
+            fix = "the imaging system needs %s (Debian package %s in imaging_system_extra_packages)" % (
+                os.path.basename(argv[0]), _PACKAGES[os.path.basename(argv[0])])
+        words = (err or out).strip() or "no message"
+        raise DiskError("%s: %s failed (rc=%d): %s%s" % (device, " ".join(argv), rc, words, "; " + fix if fix else ""))
+    return out
 
 
 def reread_partitions(device):
     """Make the kernel read the partition table the ring just wrote (it still knows the old one)."""
     if os.path.exists(device) and not os.path.basename(device)[-1:].isdigit():
         try:
-            _run(["blockdev", "--rereadpt", device])
+            _run(["blockdev", "--rereadpt", device], device, "")
         except DiskError:
             pass     # a disk whose table did not change, or a partition given directly
 
@@ -59,13 +83,13 @@ def find_partition(device, label=None, number=None, timeout=10.0):
         elif label:
             for part in parts:
                 try:
-                    found = _run(["blkid", "-s", "LABEL", "-o", "value", "/dev/" + part]).strip()
+                    found = _run(["blkid", "-s", "LABEL", "-o", "value", "/dev/" + part], "/dev/" + part, "").strip()
                 except DiskError:
                     continue
                 if found == label:
                     return "/dev/" + part
         if time.time() > deadline:
-            raise DiskError("%s has no partition %s (partitions: %s)" % (
+            raise DiskError("%s has no partition %s (partitions: %s); give the root partition's label (label) or number (partition)" % (
                 device, number if number else "labelled %r" % label, ", ".join(parts) or "none"))
         time.sleep(0.5)
 
@@ -74,11 +98,13 @@ def find_partition(device, label=None, number=None, timeout=10.0):
 def mounted(partition, readonly):
     where = tempfile.mkdtemp(prefix="labfarm-identity-")
     try:
-        _run(["mount", "-o", "ro" if readonly else "rw", partition, where])
+        _run(["mount", "-o", "ro" if readonly else "rw", partition, where], partition,
+             "the imaging system's kernel needs the module of its file system (imaging_system_extra_modules), "
+             "and the partition must not be mounted elsewhere")
         try:
             yield where
         finally:
-            _run(["umount", where])
+            _run(["umount", where], partition, "a process still uses %s (the hook?): stop it and umount it" % where)
     finally:
         os.rmdir(where)
 
@@ -115,8 +141,9 @@ def _write(root, path, text, mode):
     os.chmod(full, mode)
 
 
-def apply(root, changes, hostname):
-    """Write changes (identity.plan's answer) into the system mounted at root; returns its new identity."""
+def apply(root, changes, hostname, device=None):
+    """Write changes (identity.plan's answer) into the system mounted at root (device's, named in errors);
+    returns its new identity."""
     if changes["hostname"]:
         _write(root, "etc/hostname", hostname + "\n", 0o644)
     if changes["hosts"] is not None:
@@ -134,7 +161,8 @@ def apply(root, changes, hostname):
         for old in (path, path + ".pub"):
             if os.path.exists(old):
                 os.unlink(old)
-        _run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", "root@" + hostname, "-f", path])
+        _run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", "root@" + hostname, "-f", path], device or root,
+             "is the root file system full or read-only?")
     now = read_identity(root)
     if changes["changes"]:
         _write(root, identity.MARKER, json.dumps(identity.marker(hostname, now["machine_id"].strip(), now["host_keys"]),
@@ -156,9 +184,10 @@ def personalise(device, hostname, label=None, number=None, check=False, hook=Non
         if check:
             result.update(machine_id=(current["machine_id"] or "").strip(), host_keys=current["host_keys"])
             return result
-        now = apply(root, changes, hostname)
+        now = apply(root, changes, hostname, device=partition)
         if hook:
-            result["hook"] = _run(list(hook) + [root], timeout=600).strip()
+            result["hook"] = _run(list(hook) + [root], partition, "the identity was written; fix the hook and run it again",
+                                  timeout=600).strip()
             result["changed"] = True
         os.sync()
         result.update(machine_id=now["machine_id"].strip(), host_keys=now["host_keys"])

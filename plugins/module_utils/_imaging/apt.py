@@ -23,17 +23,47 @@ class AptError(Exception):
     """apt could not say or fetch something: the message has apt's own words."""
 
 
-def _run(argv, cwd=None):
+def _run_command(argv, cwd=None):
+    """The one place where this file starts a process: (rc, stdout, stderr) of argv under LC_ALL=C (apt's words
+    in English, so that _fix can read them). A program that cannot be started gives rc 127 and the reason in
+    stderr, never an exception. Unit tests replace this function."""
     env = dict(os.environ, LC_ALL="C")
     try:
         proc = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     except OSError as exc:
-        raise AptError("cannot run %s: %s (the build host needs apt)" % (argv[0], exc))
-    if proc.returncode != 0:
-        words = proc.stderr.decode("utf-8", "replace").strip()
-        hint = " (are the package lists there? apt-get update)" if "Unable to locate" in words or "No packages found" in words else ""
-        raise AptError("%s failed: %s%s" % (" ".join(argv), words, hint))
-    return proc.stdout.decode("utf-8", "replace")
+        return 127, "", "cannot run %s: %s" % (argv[0], exc.strerror or exc)
+    return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+
+
+# apt's words -> what the build host's admin should do about them (first match wins).
+_FIXES = (
+    ("cannot run ", "the build host needs apt (apt-cache, apt-get)"),
+    ("Unable to locate", "are the package lists there? apt-get update"),
+    ("No packages found", "are the package lists there? apt-get update"),
+    ("Can't find a source to download", "the mirror no longer has that version: apt-get update, then build again"),
+    ("Version '", "the mirror no longer has that version: apt-get update, then build again"),
+    ("Temporary failure resolving", "the build host needs network access to a Debian mirror"),
+    ("Failed to fetch", "the build host needs network access to a Debian mirror"),
+    ("Could not connect", "the build host needs network access to a Debian mirror"),
+)
+
+
+def _fix(words):
+    """What to do about apt's message words, or ''."""
+    for needle, fix in _FIXES:
+        if needle in words:
+            return fix
+    return ""
+
+
+def _run(argv, cwd=None):
+    """stdout of argv; AptError naming the command (so the packages) with apt's words and the fix when it fails."""
+    rc, out, err = _run_command(argv, cwd=cwd)
+    if rc != 0:
+        words = (err or out).strip() or "exit status %d" % rc
+        fix = _fix(words)
+        raise AptError("%s failed: %s%s" % (" ".join(argv), words, " (%s)" % fix if fix else ""))
+    return out
 
 
 def show(specs):
