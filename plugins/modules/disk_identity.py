@@ -34,16 +34,23 @@ attributes:
   check_mode:
     support: full
     details:
-      - Mounts the partition read-only and reports what would change.
+      - Mounts the partition read-only, writes nothing, and reports changed with what would change in RV(changes)
+        (the machine-id and host keys are made when written, so the diff says C(a new random one) and C(a new key)).
   diff_mode:
-    support: none
+    support: full
+    details:
+      - The host name, the machine-id and the SHA256 fingerprint of every SSH host key (as C(ssh-keygen -l) shows
+        them; never a private key), before and after, with headers naming the partition and O(device).
   idempotent:
     support: full
     details:
       - A second run with the same host name finds its own record and reports no change.
 options:
   device:
-    description: The disk written by the ring (C(/dev/vda), C(/dev/sda), C(/dev/nvme0n1)). Its partition table is read again first.
+    description:
+      - The disk written by the ring (C(/dev/vda), C(/dev/sda), C(/dev/nvme0n1)). Its partition table is read again first.
+      - A regular file is taken as the root file system itself (an image made with C(mkfs.ext4 -d), say) and mounted
+        through a loop device; O(label) and O(partition) do not apply to it.
     type: path
     required: true
   hostname:
@@ -78,6 +85,13 @@ EXAMPLES = r"""
     device: /dev/vda
     hostname: "{{ inventory_hostname }}"
     label: labfarm-root
+
+- name: Show what would change (run with --check --diff), writing nothing
+  labfarm.massclone.disk_identity:
+    device: /dev/vda
+    hostname: "{{ inventory_hostname }}"
+  check_mode: true
+  diff: true
 """
 
 RETURN = r"""
@@ -102,7 +116,7 @@ host_keys:
   type: dict
   sample: {ed25519: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI..."}
 changes:
-  description: What was (or would be) changed.
+  description: What was (or, in check mode, would be) changed.
   returned: always
   type: list
   elements: str

@@ -20,7 +20,7 @@ import tempfile
 import time
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.files import atomic_write
-from ansible_collections.labfarm.massclone.plugins.module_utils._image_nodes import identity
+from ansible_collections.labfarm.massclone.plugins.module_utils._image_nodes import identity, identity_diff
 
 
 class DiskError(Exception):
@@ -96,9 +96,12 @@ def find_partition(device, label=None, number=None, timeout=10.0):
 
 @contextlib.contextmanager
 def mounted(partition, readonly):
+    """The path where partition (a block device, or a file holding a file system: mounted through a loop device)
+    is mounted for the time of the with block."""
     where = tempfile.mkdtemp(prefix="labfarm-identity-")
+    options = ("ro" if readonly else "rw") + (",loop" if os.path.isfile(partition) else "")
     try:
-        _run(["mount", "-o", "ro" if readonly else "rw", partition, where], partition,
+        _run(["mount", "-o", options, partition, where], partition,
              "the imaging system's kernel needs the module of its file system (imaging_system_extra_modules), "
              "and the partition must not be mounted elsewhere")
         try:
@@ -170,19 +173,32 @@ def apply(root, changes, hostname, device=None):
     return now
 
 
+def root_of(device, label=None, number=None):
+    """The root file system to personalise: device itself when it is a file (a file system image, as the tests
+    make), else its partition numbered number or labelled label, after the kernel read its partition table again."""
+    if os.path.isfile(device):
+        return device
+    reread_partitions(device)
+    return find_partition(device, label=label, number=number)
+
+
 def personalise(device, hostname, label=None, number=None, check=False, hook=None):
     """Find the root partition of device, plan and (unless check) write the identity of hostname;
     hook is a command run with the mounted root as its argument after the identity is written.
-    Returns the module's result."""
-    reread_partitions(device)
-    partition = find_partition(device, label=label, number=number)
+    Returns the module's result, with its diff (identity_diff.build: host name, machine-id and host key
+    fingerprints before and after; in check mode the after side is what the run would write)."""
+    partition = root_of(device, label=label, number=number)
     with mounted(partition, readonly=check) as root:
         current = read_identity(root)
         changes = identity.plan(current, hostname)
-        result = {"changed": bool(changes["changes"]), "changes": changes["changes"], "partition": partition,
+        result = {"changed": bool(changes["changes"]), "changes": list(changes["changes"]), "partition": partition,
                   "hostname": hostname}
         if check:
-            result.update(machine_id=(current["machine_id"] or "").strip(), host_keys=current["host_keys"])
+            if hook:
+                result["changes"].append("hook %s would run" % " ".join(hook))
+                result["changed"] = True
+            result.update(machine_id=(current["machine_id"] or "").strip(), host_keys=current["host_keys"],
+                          diff=identity_diff.build(device, partition, current, changes=changes))
             return result
         now = apply(root, changes, hostname, device=partition)
         if hook:
@@ -190,5 +206,6 @@ def personalise(device, hostname, label=None, number=None, check=False, hook=Non
                                   timeout=600).strip()
             result["changed"] = True
         os.sync()
-        result.update(machine_id=now["machine_id"].strip(), host_keys=now["host_keys"])
+        result.update(machine_id=now["machine_id"].strip(), host_keys=now["host_keys"],
+                      diff=identity_diff.build(device, partition, current, after=now))
         return result
