@@ -30,6 +30,7 @@ from lab import alive, lab_missing
 
 LOCK_FILE = "/run/lock/labfarm-zfs-fuse.lock"
 PID_FILE = "/run/labfarm-zfs-fuse.pid"
+ARC_MB = 1024
 BUSY = ("dataset is busy", "pool is busy", "pool or dataset is busy", "device or resource busy")
 
 
@@ -106,7 +107,9 @@ class ZfsLab:
                 if pid is None:
                     if os.path.exists(self.pid_file):
                         os.unlink(self.pid_file)
-                    run(["zfs-fuse", "-p", self.pid_file])  # daemonizes; the PID is in the pid file
+                    # Debian's /etc/zfs/zfsrc caps the ARC at 100 MB: with hundreds of datasets mounted (the
+                    # benchmarks' 500 clones) zfs-fuse then spins on ARC eviction and stops answering FUSE.
+                    run(["zfs-fuse", "-p", self.pid_file, "--max-arc-size", str(ARC_MB)])  # daemonizes
                     pid = self._pid_from_file(timeout)
                     self.started_pid = pid
                 while alive(pid) and not self.answers():
