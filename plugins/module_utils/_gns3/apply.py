@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import json
 import os
 import re
@@ -41,42 +42,96 @@ def _pretty(value, level, depth):
 
 
 def apply_plan(plan, owner_uid=None, owner_gid=None):
-    """Make the changes of one plan. Every step can be repeated: a run cut short converges on rerun
-    (node directories already renamed are skipped, the topology file is replaced last but one,
-    and the marker last)."""
+    """Make the changes of one plan, durably (an fsync per file). Every step can be repeated: a run cut
+    short converges on rerun (node directories already renamed are skipped, the topology file is
+    replaced last but one, and the marker last)."""
+    _commit(stage_plan(plan, owner_uid, owner_gid))
+    os.sync()
+
+
+def stage_plan(plan, owner_uid=None, owner_gid=None):
+    """Everything of one plan but the two replacements: node directories and dynamips files renamed,
+    snapshots dropped, ownership set, and the new topology file and marker written beside the old ones
+    (not synced). Returns [(temporary, path)] in the order they must replace their files."""
     project = plan.project
     for source, target in plan.renames:
-        if os.path.isdir(source) and not os.path.exists(target):
-            os.rename(source, target)
+        _rename_once(source, target)
     for node_id, old, new in plan.file_renames:
         _rename_dynamips_files(project.directory, node_id, old, new)
     if plan.drop_snapshots:
         shutil.rmtree(os.path.join(project.directory, "snapshots"))
         os.mkdir(os.path.join(project.directory, "snapshots"))
-    if plan.new_data != project.data:
-        atomic_write(project.topology_file, dump_topology(plan.new_data), like=project.topology_file,
-                     uid=owner_uid, gid=owner_gid)
-    if plan.marker != project.marker:
-        marker_path = os.path.join(project.directory, MARKER)
-        atomic_write(marker_path, json.dumps(plan.marker, indent=1, sort_keys=True).encode("utf-8"),
-                     like=project.topology_file, uid=owner_uid, gid=owner_gid)
-    if owner_uid is not None or owner_gid is not None:
-        for path in ownership_changes(project.directory, owner_uid, owner_gid):
-            os.lchown(path, -1 if owner_uid is None else owner_uid, -1 if owner_gid is None else owner_gid)
+    pending = []
+    try:
+        if plan.new_data != project.data:
+            pending.append((atomic_write(project.topology_file, dump_topology(plan.new_data), like=project.topology_file,
+                                         uid=owner_uid, gid=owner_gid, fsync=False, rename=False), project.topology_file))
+        if plan.marker != project.marker:
+            marker_path = os.path.join(project.directory, MARKER)
+            pending.append((atomic_write(marker_path, json.dumps(plan.marker, indent=1, sort_keys=True).encode("utf-8"),
+                                         like=project.topology_file, uid=owner_uid, gid=owner_gid, fsync=False,
+                                         rename=False), marker_path))
+        if owner_uid is not None or owner_gid is not None:
+            for path in ownership_changes(project.directory, owner_uid, owner_gid):
+                os.lchown(path, -1 if owner_uid is None else owner_uid, -1 if owner_gid is None else owner_gid)
+    except BaseException:
+        _discard(pending)
+        raise
+    return pending
+
+
+def _rename_once(source, target):
+    """Rename a node directory unless an earlier run did (source gone) or its target is already there: the
+    rename itself tells, without a stat of each side (two FUSE lookups per node on zfs-fuse, most of the
+    time of a 500-clone reset)."""
+    try:
+        os.rename(source, target)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOENT, errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+            raise
+
+
+def _commit(pending):
+    """Replace each file by its temporary, in order (the topology file, then the marker)."""
+    for tmp, path in pending:
+        os.rename(tmp, path)
+
+
+def _discard(pending):
+    for tmp, dummy in pending:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
 
 
 def apply_plans(plans, owner_uid=None, owner_gid=None):
     """Apply the changed plans, a few projects at a time. Returns (done, failures): the directories
-    finished, and [(directory, error)] for those that failed (each can be finished by a rerun)."""
-    def one(plan):
+    finished, and [(directory, error)] for those that failed (each can be finished by a rerun).
+
+    The new files of the whole batch are written first and made durable by one sync, then put in place
+    and made durable by a second: two flushes for the batch instead of four fsyncs per project, which
+    on ZFS cost a ZIL commit each (500 projects: seconds). Renames are ordered within each project."""
+    def stage(plan):
         try:
-            apply_plan(plan, owner_uid=owner_uid, owner_gid=owner_gid)
+            return stage_plan(plan, owner_uid=owner_uid, owner_gid=owner_gid), None
+        except (IOError, OSError) as exc:
+            return None, exc
+
+    def commit(pending):
+        try:
+            _commit(pending)
             return None
         except (IOError, OSError) as exc:
+            _discard(pending)
             return exc
 
     changed = [plan for plan in plans if plan.changed]
-    errors = parallel_map(one, changed, IO_WORKERS)
+    staged = parallel_map(stage, changed, IO_WORKERS)
+    os.sync()
+    errors = [error for dummy, error in staged]
+    committed = parallel_map(commit, [pending for pending, error in staged if error is None], IO_WORKERS)
+    os.sync()
+    committed = iter(committed)
+    errors = [error if error is not None else next(committed) for error in errors]
     done = [plan.project.directory for plan, error in zip(changed, errors) if error is None]
     failures = [(plan.project.directory, error) for plan, error in zip(changed, errors) if error is not None]
     return done, failures

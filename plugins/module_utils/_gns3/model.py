@@ -256,7 +256,8 @@ def describe_node(node):
     }
 
 
-def describe_project(project):
+def describe_project(project, nodes=None):
+    """The module's view of a project; ``nodes``, when given, are its nodes already described."""
     marker = project.marker if project.marker and project.marker.get("project_id") == project.project_id else None
     return {
         "path": project.directory,
@@ -265,7 +266,7 @@ def describe_project(project):
         "name": project.name,
         "revision": project.data.get("revision"),
         "reset_from": marker.get("source_project_id") if marker else None,
-        "nodes": [describe_node(node) for node in project.nodes],
+        "nodes": nodes if nodes is not None else [describe_node(node) for node in project.nodes],
     }
 
 

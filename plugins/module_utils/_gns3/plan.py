@@ -99,6 +99,7 @@ class Plan:
         self.new_project_id = None
         self.already = None          # our marker, when this directory is one we reset before
         self.changes = {}
+        self.described_nodes = None   # the nodes of new_data, described (build)
         self.changed = False
         self.compute_setup = None    # compute_options.ComputeSetup of the batch, None without computes
 
@@ -466,6 +467,7 @@ def build(plan, chosen, snapshots, chown=(), placement=None):
     before = describe_project(project)
     after = describe_project(Project(project.directory, project.topology_file, data, None))
     plan.changes = {"before": _short(before), "after": _short(after)}
+    plan.described_nodes = after["nodes"]      # result_of's nodes: the same file, described once
     plan.changed = bool(data != project.data or plan.renames or plan.file_renames or plan.drop_snapshots
                         or plan.chown or project.marker != plan.marker)
 
@@ -495,7 +497,7 @@ def _short(described):
 def result_of(plan):
     """The module's view of one project after (or, in check mode, as of) the reset."""
     project = Project(plan.project.directory, plan.project.topology_file, plan.new_data, plan.marker)
-    described = describe_project(project)
+    described = describe_project(project, nodes=plan.described_nodes)
     described["changed"] = plan.changed
     described["source_project_id"] = plan.source_project_id
     described["summary"] = summarise_nodes(described["nodes"])

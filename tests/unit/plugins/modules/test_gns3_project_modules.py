@@ -111,15 +111,36 @@ def test_reset_write_failure_carries_the_result(root, run_module, monkeypatch):
     def refuse(plan, owner_uid=None, owner_gid=None):
         if plan.request.name == "Cexam_02":
             raise OSError(28, "No space left on device")
-        real_apply(plan, owner_uid, owner_gid)
+        return real_stage(plan, owner_uid, owner_gid)
 
-    real_apply = apply.apply_plan
-    monkeypatch.setattr(apply, "apply_plan", refuse)
+    real_stage = apply.stage_plan
+    monkeypatch.setattr(apply, "stage_plan", refuse)
     result = run_module(gns3_project_reset, reset_args(root))
     assert result["failed"] and result["changed"] is True
     assert "No space left on device" in result["msg"] and "Projects finished: %s" % (root / "clone1") in result["msg"]
     assert [p["name"] for p in result["projects"]] == ["Cexam_01", "Cexam_02"]
     assert "diff" not in result
+
+
+def test_a_failed_replacement_leaves_no_temporary_and_the_rerun_finishes(root, run_module, monkeypatch):
+    """The batch writes every new file first, then replaces them: a replacement that fails leaves the old file
+    and no temporary beside it, names the project, and a rerun converges."""
+    from ansible_collections.labfarm.massclone.plugins.module_utils._gns3 import apply
+
+    def refuse(pending):
+        if any("clone2" in path for dummy, path in pending):
+            raise OSError(5, "Input/output error")
+        real_commit(pending)
+
+    real_commit = apply._commit
+    monkeypatch.setattr(apply, "_commit", refuse)
+    result = run_module(gns3_project_reset, reset_args(root))
+    assert result["failed"] and "%s: [Errno 5] Input/output error" % (root / "clone2") in result["msg"]
+    assert not [name for name in os.listdir(str(root / "clone2")) if name.endswith(".tmp")]
+    monkeypatch.setattr(apply, "_commit", real_commit)
+    again = run_module(gns3_project_reset, reset_args(root))
+    assert not again.get("failed") and again["changed"] is True
+    assert run_module(gns3_project_reset, reset_args(root))["changed"] is False
 
 
 # --- issue 12: the batch decided before its copies exist, and the farm lock's option ------------------
