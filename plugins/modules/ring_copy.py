@@ -160,6 +160,18 @@ options:
     description: With O(mode=send), send holes and all-zero chunks as lengths only.
     type: bool
     default: true
+  rate_limit:
+    description:
+      - With O(mode=send), the most bytes per second the source sends, on average (Frisbee's bandwidth limit,
+        udpcast's C(--max-bitrate)). Every node forwards what it gets, so this holds the whole ring to that rate
+        and leaves the rest of the network, and the disks of the source, to other work.
+      - C(0) for no limit, a number of bytes, or a number with a K, M, G or T suffix (binary multiples: C(40M) is
+        40 MiB/s). Holes and unused blocks cost nothing.
+      - A rate so low that one chunk takes more than half of O(timeout) is refused, since the next node would
+        take the link for dead.
+    type: str
+    default: "0"
+    version_added: 0.2.0
   filesystem_aware:
     description:
       - With O(mode=send), a raw item that holds an ext2/3/4 or FAT (12, 16, 32) file system sends only the blocks

@@ -15,6 +15,8 @@ import re
 
 _WHOLE_RE = re.compile(r"^\s*[-+]?\d+\s*$")
 _RANGE_RE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
 def as_whole(value):
@@ -44,6 +46,19 @@ def parse_whole(value, option, minimum=None, maximum=None, fix=""):
             wanted = "a whole number"
         raise ValueError(("%s must be %s, got %r. %s" % (option, wanted, value, fix)).strip())
     return number
+
+
+def parse_size(value, option, fix=""):
+    """Bytes as users give them: 4194304, "4194304", "512K", "40M", "1.5G", "2GiB" (binary multiples,
+    K = 1024) -> int; ValueError naming ``option`` otherwise."""
+    number = as_whole(value)
+    if number is not None and number >= 0:
+        return number
+    match = _SIZE_RE.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(("%s must be a number of bytes, optionally with a K, M, G or T suffix (binary: 40M is "
+                          "40 MiB), got %r. %s" % (option, value, fix)).strip())
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
 
 
 def parse_port_range(value, option):

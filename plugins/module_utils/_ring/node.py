@@ -58,7 +58,7 @@ def node_for(params):
                   params["chain"], listen=params["listen"], timeout=params["timeout"],
                   compress=params["compress"], checksum=params["checksum"], chunk=params["chunk_size"],
                   sparse=params["sparse"], filesystem_aware=params["filesystem_aware"], name=params["node_name"] or "source",
-                  progress_file=params["progress_file"])
+                  progress_file=params["progress_file"], rate_limit=params["rate_limit"])
 
 
 def node_result(params, result):

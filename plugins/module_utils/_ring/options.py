@@ -22,6 +22,7 @@ __metaclass__ = type
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.numbers import parse_size
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.errors import RingError
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.wire import CHECKSUMS, COMPRESSIONS, MAX_CHUNK
 
@@ -49,6 +50,7 @@ ARGUMENT_SPEC = dict(
     checksum=dict(type="str", choices=["auto"] + list(CHECKSUMS), default="auto"),
     chunk_size=dict(type="int", default=4 << 20),
     sparse=dict(type="bool", default=True),
+    rate_limit=dict(type="str", default="0"),
     filesystem_aware=dict(type="bool", default=True),
     force=dict(type="bool", default=False),
     direct=dict(type="bool", default=True),
@@ -141,6 +143,24 @@ def chunk_errors(chunk, option="chunk_size"):
     return ["%s %d must be a multiple of 4096 from %d to %d" % (option, chunk, MIN_CHUNK, MAX_CHUNK)]
 
 
+def rate_limit_bytes(value, option="rate_limit"):
+    """rate_limit as given ("0", 41943040, "40M") -> bytes per second; RingError naming the option."""
+    try:
+        return parse_size(value, option, "Give 0 for no limit, or bytes per second such as 40M.")
+    except ValueError as exc:
+        raise RingError(str(exc))
+
+
+def rate_errors(rate, chunk, timeout, option="rate_limit"):
+    """A limit so low that one chunk takes half the link timeout would look like a dead link downstream."""
+    if rate and chunk / float(rate) > timeout / 2.0:
+        least = int(2 * chunk / float(timeout)) + 1
+        return ["%s %d bytes/s sends one chunk of %d bytes every %.0f s, which the next node would take for a dead "
+                "link (timeout %s s): give at least %d bytes/s, a smaller chunk_size, or a longer timeout"
+                % (option, rate, chunk, chunk / float(rate), timeout, least)]
+    return []
+
+
 def session_option_errors(params):
     """Every problem with one node's typed parameters (the module's), as messages that name the option."""
     errors = []
@@ -155,6 +175,10 @@ def session_option_errors(params):
     errors += item_errors(params["items"], send)
     if send:
         errors += chunk_errors(params["chunk_size"])
+        try:
+            errors += rate_errors(rate_limit_bytes(params["rate_limit"]), params["chunk_size"], params["timeout"])
+        except RingError as exc:
+            errors.append(str(exc))
     if params["timeout"] <= 0 or params["wait_timeout"] <= 0:
         errors.append("timeout and wait_timeout must be > 0 seconds")
     if params["replay_buffer"] < MIN_REPLAY_MIB:

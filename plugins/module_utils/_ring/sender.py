@@ -30,7 +30,8 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._ring.errors imp
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.items import SourceItem
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.listener import Listener
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.options import (
-    chain_errors, chunk_errors, item_errors, key_bytes, parse_address, raise_errors)
+    chain_errors, chunk_errors, item_errors, key_bytes, parse_address, raise_errors, rate_errors, rate_limit_bytes)
+from ansible_collections.labfarm.massclone.plugins.module_utils._ring.pace import Pacer
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.relay import END_POS, EventLog, Relay
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.progress_file import write_progress_file
 from ansible_collections.labfarm.massclone.plugins.module_utils._ring.report import source_table
@@ -42,12 +43,15 @@ class Sender:
     receivers' addresses in ring order), serves ranges to relays. run() returns the table."""
 
     def __init__(self, session, key, items, chain, listen=None, timeout=30, compress="none", checksum="auto",
-                 chunk=4 << 20, sparse=True, name="source", progress_file=None, log=None, filesystem_aware=True):
+                 chunk=4 << 20, sparse=True, name="source", progress_file=None, log=None, filesystem_aware=True, rate_limit=0):
         self.session = session
         self.sid = wire.session_bytes(session)
         key = key_bytes(key)
         chain = list(chain)
-        raise_errors(chain_errors(chain, listen, send=True) + item_errors(items, send=True) + chunk_errors(chunk, "chunk"))
+        rate_limit = rate_limit_bytes(rate_limit)
+        raise_errors(chain_errors(chain, listen, send=True) + item_errors(items, send=True) + chunk_errors(chunk, "chunk")
+                     + rate_errors(rate_limit, chunk, timeout))
+        self.pacer = Pacer(rate_limit)
         self.timeout = float(timeout)
         self.name = name
         self.log = EventLog(name, log)
@@ -147,6 +151,8 @@ class Sender:
         while down is not None:
             try:
                 for dummy, header, payload in self.frames(down.need):
+                    if payload is not None:
+                        self.pacer.take(payload[2] if isinstance(payload, tuple) else len(payload))
                     self._send(down.link, header, payload, progress=down.alive)
                 down.link.send_all(wire.pack_header(wire.END, self.sid), progress=down.alive)
                 report = down.wait_report()

@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The ring's defences, node by node over real sockets on 127.0.0.1 (ports 17400-17499): a wrong key,
 a frame of another session, garbage, a corrupt chunk and a truncated stream write nothing that is
-reported ok; parallel sessions on the same nodes never mix; a block device in use is refused."""
+reported ok; parallel sessions on the same nodes never mix; a block device in use is refused; a rate-limited
+source keeps to its rate."""
 
 import os
 import socket
@@ -192,6 +193,23 @@ def test_zstd_and_zlib_on_the_wire_and_crc32_chunks(tmp_path):
         for node, out in zip(nodes, outs):
             assert node.join()["ok"]
             assert sha256(str(out)) == sha256(str(src))
+
+
+def test_a_rate_limited_source_takes_at_least_size_over_rate_and_delivers_the_same_bytes(tmp_path, image):
+    """A lower bound only (a busy machine can only make it slower): 6 MiB at 2 MiB/s, the first chunk free."""
+    ports = [next(PORTS), next(PORTS)]
+    outs = [tmp_path / ("paced-%d" % p) for p in ports]
+    nodes = [Background(receiver(tmp_path, port, {"img": str(out)}, chain=ports[i + 1:], timeout=5))
+             for i, (port, out) in enumerate(zip(ports, outs))]
+    started = time.monotonic()
+    sent = Sender("p", KEY, [{"name": "img", "src": str(image)}], [addr(p) for p in ports], listen=addr(next(PORTS)),
+                  timeout=5, chunk=1 << 20, rate_limit="2M").run()
+    seconds = time.monotonic() - started
+    assert sent["failed_nodes"] == [] and sent["sent_bytes"] == 6 << 20, sent
+    assert seconds >= 2.4, "6 MiB at 2 MiB/s took %.2f s" % seconds
+    for node, out in zip(nodes, outs):
+        assert node.join()["ok"]
+        assert sha256(str(out)) == sha256(str(image))
 
 
 @pytest.fixture()

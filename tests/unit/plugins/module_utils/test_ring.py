@@ -351,3 +351,53 @@ def test_each_link_has_its_own_send_lock_and_no_table_of_links_grows(tmp_path, s
     sent = send(port, small_image)
     assert node.join()["ok"] and sent["failed_nodes"] == []
     assert ring_dicts() == before
+
+
+# --- rate_limit: the source's bandwidth limit --------------------------------------------------------
+
+def test_sizes_as_users_give_them():
+    from ansible_collections.labfarm.massclone.plugins.module_utils._common.numbers import parse_size
+    assert parse_size("0", "rate_limit") == 0
+    assert parse_size(41943040, "rate_limit") == 40 << 20
+    assert parse_size("40M", "rate_limit") == 40 << 20
+    assert parse_size(" 512k ", "rate_limit") == 512 << 10
+    assert parse_size("1.5G", "rate_limit") == 3 << 29
+    assert parse_size("2GiB", "rate_limit") == 2 << 30
+    for bad in ("fast", "-1", "40 Mbit", "", None, True, "1.5.2M"):
+        with pytest.raises(ValueError, match="rate_limit must be a number of bytes"):
+            parse_size(bad, "rate_limit")
+
+
+def test_the_pacer_holds_the_average_rate_from_the_first_byte():
+    from ansible_collections.labfarm.massclone.plugins.module_utils._ring.pace import Pacer
+    now, slept = [100.0], []
+
+    def sleep(seconds):
+        slept.append(round(seconds, 3))
+        now[0] += seconds
+    pacer = Pacer(1 << 20, clock=lambda: now[0], sleep=sleep)
+    for dummy in range(4):
+        pacer.take(1 << 19)          # half a second's worth each, sent in no time
+    assert slept == [0.5, 0.5, 0.5]  # the first goes at once, then each waits for its share
+    now[0] += 10                     # idle for 10 s earns one second of burst, not ten
+    pacer.take(1 << 20)
+    pacer.take(1 << 20)
+    assert slept == [0.5, 0.5, 0.5]
+    pacer.take(1 << 20)
+    assert slept == [0.5, 0.5, 0.5, 1.0]
+    unlimited = Pacer(0, clock=lambda: now[0], sleep=sleep)
+    unlimited.take(1 << 30)
+    unlimited.take(1 << 30)
+    assert slept == [0.5, 0.5, 0.5, 1.0]
+
+
+def test_a_rate_limit_that_would_look_like_a_dead_link_is_refused_with_the_least_rate():
+    from ansible_collections.labfarm.massclone.plugins.module_utils._ring.options import check_session_options
+    base = {"mode": "send", "session": "s", "key": KEY, "chain": ["10.0.0.2:7010"], "items": [{"name": "a", "src": "/x"}]}
+    assert check_session_options(dict(base, rate_limit="40M"))["rate_limit"] == "40M"
+    with pytest.raises(RingError) as info:
+        check_session_options(dict(base, rate_limit="100K", timeout=30))
+    assert "rate_limit 102400 bytes/s sends one chunk of 4194304 bytes every 41 s" in str(info.value)
+    assert "give at least 279621 bytes/s" in str(info.value)
+    with pytest.raises(RingError, match="rate_limit must be a number of bytes.*'fast'"):
+        check_session_options(dict(base, rate_limit="fast"))
