@@ -18,7 +18,8 @@ case $action in
 start)
     if ! answers; then
         rm -f "$pidfile"
-        zfs-fuse -p "$pidfile" 9>&-   # the daemon must not inherit (and hold) the lock
+        # the ARC as tests/lab/zfs.py sets it (Debian's zfsrc caps it at 100 MB, too little for hundreds of clones)
+        zfs-fuse -p "$pidfile" --max-arc-size 1024 9>&-   # the daemon must not inherit (and hold) the lock
         for _ in $(seq 1 100); do [ -s "$pidfile" ] && break; sleep 0.1; done
         cp "$pidfile" "$marker"
         for _ in $(seq 1 100); do answers && break; sleep 0.1; done
