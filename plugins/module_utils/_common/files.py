@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import os
 import stat
 import tempfile
@@ -20,39 +21,48 @@ def atomic_write(path, content, like=None, uid=None, gid=None, fsync=True, renam
     0644 when there is none); uid/gid, when given, set the owner instead.
 
     With rename=False the temporary path is returned for the caller to rename, after one os.sync()
-    for a whole batch (thousands of small files), instead of an fsync each."""
+    for a whole batch (thousands of small files), instead of an fsync each.
+
+    Every file system call counts on FUSE (zfs-fuse: a round trip each), so the mode and owner are set
+    only when the new file does not have them already, and a stale temporary is removed only when the
+    exclusive create finds one."""
     directory = os.path.dirname(path)
+    like = like or path
+    try:
+        info = os.stat(like)
+        mode, owner, group = stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid
+    except OSError:
+        mode, owner, group = 0o644, -1, -1
+    owner = owner if uid is None else uid
+    group = group if gid is None else gid
     if rename:
         handle, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
     else:
         # Bulk: a name of our own (pid) is much cheaper than mkstemp's random retries; O_EXCL still
         # refuses to follow anything planted there.
         tmp = os.path.join(directory, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:
+                raise
+            os.unlink(tmp)      # left by a run of ours that was cut short
+            handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(handle, "wb") as out:
+            have = os.fstat(out.fileno())
+            if stat.S_IMODE(have.st_mode) != mode:
+                os.fchmod(out.fileno(), mode)
+            if (owner, group) != (-1, -1) and (owner not in (-1, have.st_uid) or group not in (-1, have.st_gid)):
+                try:
+                    os.fchown(out.fileno(), owner, group)
+                except OSError:
+                    if uid is not None or gid is not None:
+                        raise   # asked for, so not optional
             out.write(content)
             out.flush()
             if fsync:
                 os.fsync(out.fileno())
-        like = like or path
-        owner, group = -1, -1
-        if os.path.exists(like):
-            info = os.stat(like)
-            os.chmod(tmp, stat.S_IMODE(info.st_mode))
-            owner, group = info.st_uid, info.st_gid
-        else:
-            os.chmod(tmp, 0o644)
-        owner = owner if uid is None else uid
-        group = group if gid is None else gid
-        if (owner, group) != (-1, -1):
-            try:
-                os.chown(tmp, owner, group)
-            except OSError:
-                if uid is not None or gid is not None:
-                    raise   # asked for, so not optional
         if not rename:
             return tmp
         os.rename(tmp, path)

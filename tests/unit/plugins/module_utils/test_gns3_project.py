@@ -422,6 +422,17 @@ def test_atomic_write_keeps_mode(tmp_path):
     assert os.listdir(str(tmp_path)) == ["f.gns3"]
 
 
+def test_atomic_write_bulk_replaces_a_stale_temporary_and_gives_a_new_file_0644(tmp_path):
+    path = str(tmp_path / "new.conf")
+    stale = str(tmp_path / (".new.conf.%d.tmp" % os.getpid()))
+    with open(stale, "w") as handle:
+        handle.write("left by a run cut short")
+    tmp = files.atomic_write(path, b"fresh", fsync=False, rename=False)
+    assert tmp == stale and open(tmp).read() == "fresh" and oct(os.stat(tmp).st_mode & 0o777) == "0o644"
+    os.rename(tmp, path)
+    assert os.listdir(str(tmp_path)) == ["new.conf"]
+
+
 def test_mac_helpers():
     assert parse_mac("ca03.1234.0000") == parse_mac("ca:03:12:34:00:00") == parse_mac("CA-03-12-34-00-00")
     assert format_dotted_mac(parse_mac("ca:03:12:34:00:00")) == "ca03.1234.0000"
