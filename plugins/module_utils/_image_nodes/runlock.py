@@ -37,25 +37,44 @@ def pid_alive(pid):
     return True
 
 
-def playbook_pid(pid=None):
-    """The PID of the ansible-playbook (or ansible) process this module runs under: the first ancestor whose
-    command line names it, else the parent. That process lives as long as the run, so its lock does too."""
+def _proc(pid):
+    """(parent PID, argv) of a process, from /proc; None when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            stat = handle.read()
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            argv = handle.read().decode("utf-8", "replace").split("\0")
+    except (IOError, OSError):
+        return None
+    return int(stat[stat.rindex(")") + 2:].split()[1]), argv
+
+
+def _is_ansible(argv):
+    return any(os.path.basename(a).startswith(("ansible-playbook", "ansible-runner")) for a in argv[:3])
+
+
+def playbook_pid(pid=None, proc=_proc):
+    """The PID of the ansible-playbook (or ansible-runner) process this module runs under, else the parent.
+
+    The module's nearest such ancestor is a worker that ansible-playbook forked for this one task (same command
+    line) and that exits with it; a lock naming it would look stale at once and be taken over by the next run.
+    So: the topmost of the consecutive ancestors whose command line names ansible-playbook or ansible-runner,
+    the process that lives as long as the run."""
     pid = pid or os.getpid()
-    parent = os.getppid()
+    found = None
     for dummy in range(64):      # at most this many ancestors
-        try:
-            with open("/proc/%d/stat" % pid) as handle:
-                stat = handle.read()
-            with open("/proc/%d/cmdline" % pid, "rb") as handle:
-                argv = handle.read().decode("utf-8", "replace").split("\0")
-        except (IOError, OSError):
+        entry = proc(pid)
+        if entry is None:
             break
-        if any(os.path.basename(a).startswith(("ansible-playbook", "ansible-runner")) for a in argv[:3]):
-            return pid
-        pid = int(stat[stat.rindex(")") + 2:].split()[1])
-        if pid <= 1:
+        parent, argv = entry
+        if _is_ansible(argv):
+            found = pid
+        elif found is not None:
+            break                # above the run: a shell, a test, AWX's launcher
+        if parent <= 1:
             break
-    return parent
+        pid = parent
+    return found if found is not None else os.getppid()
 
 
 def describe(holder):

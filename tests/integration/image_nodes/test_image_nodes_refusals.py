@@ -3,11 +3,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """playbooks/image_nodes.yml refuses bad input before any machine is touched, each message naming the node and the
 value: nodes without a MAC, address or BMC, two nodes sharing one, a golden image that does not exist, and a node
-another run is imaging at that moment (its lock names that run). The nodes' addresses are TEST-NET-1 (never
+another run is imaging at that moment (its lock names that run, and lives as long as the run). The nodes' addresses are TEST-NET-1 (never
 reached: the refusals come first, and the netboot server's parameters point to a directory of the test)."""
 
 import json
 import os
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PLAYBOOK = os.path.join(ROOT, "playbooks", "image_nodes.yml")
@@ -96,3 +97,50 @@ def test_two_runs_on_disjoint_groups_both_proceed_past_the_locks(ansible_env, tm
         for n in numbers:
             assert "image_nodes: n%d failed at stage entry" % n in out, out[-4000:]
     assert os.listdir(str(tmp_path / "state" / "locks")) == []
+
+
+LOCK_AND_WAIT = """
+- name: Take node n1's lock as image_nodes does, then go on with the run (a long stage)
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Take the lock
+      labfarm.massclone.image_nodes_lock:
+        nodes: [n1]
+        run: "{{ run_id }}"
+        lock_dir: "{{ lock_dir }}"
+    - name: A long stage
+      ansible.builtin.wait_for:
+        path: "{{ release }}"
+        timeout: 120
+"""
+
+
+def test_a_lock_lives_as_long_as_its_run_not_as_the_task_that_took_it(ansible_env, tmp_path):
+    """The lock records the PID of ansible-playbook itself: the worker process ansible-playbook forks for the lock's
+    task exits with the task, and a lock naming it looked stale at once, so a second run took the node over while
+    the first was still imaging it (seen with two real runs). Here a second run is refused for as long as the first
+    runs, and takes the node once the first has ended without releasing it (killed)."""
+    import subprocess  # pylint: disable=import-outside-toplevel
+    playbook = tmp_path / "lock.yml"
+    playbook.write_text(LOCK_AND_WAIT)
+    release, locks = tmp_path / "release", tmp_path / "locks"
+
+    def lock(run_id, wait):
+        return ["ansible-playbook", "-i", "localhost,", "-c", "local", str(playbook), "-e", json.dumps(
+            {"run_id": run_id, "lock_dir": str(locks), "release": str(release) if wait else "/"})]
+    first = subprocess.Popen(lock("first", True), env=ansible_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (locks / "n1.lock").exists() and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2)      # the lock's task is over: its worker process is gone
+        second = subprocess.run(lock("second", False), env=ansible_env, capture_output=True, text=True, timeout=120, check=False)
+        out = second.stdout + second.stderr
+        assert second.returncode != 0 and "node n1 is being imaged by run first (pid %d" % first.pid in out, out[-3000:]
+    finally:
+        first.kill()
+        first.communicate()
+    third = subprocess.run(lock("third", False), env=ansible_env, capture_output=True, text=True, timeout=120, check=False)
+    assert third.returncode == 0, third.stdout[-3000:]
+    assert json.loads((locks / "n1.lock").read_text())["run"] == "third"

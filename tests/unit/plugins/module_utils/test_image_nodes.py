@@ -131,6 +131,21 @@ def test_a_dead_runs_lock_is_taken_over(tmp_path):
     assert runlock.read(runlock.lock_path(lock_dir, "a"))["run"] == "new"
 
 
+def test_the_lock_names_ansible_playbooks_main_process_not_the_worker_it_forked_for_the_task():
+    """module (400) <- sh (300) <- worker (200, a fork of ansible-playbook: same command line, gone after the task)
+    <- ansible-playbook (100) <- bash (50): the lock must outlive the task, so it names 100."""
+    playbook = ["/venv/bin/python", "/venv/bin/ansible-playbook", "-i", "inv", "site.yml"]
+    tree = {400: (300, ["/venv/bin/python", "/root/.ansible/tmp/x/AnsiballZ_image_nodes_lock.py"]),
+            300: (200, ["/bin/sh", "-c", "python AnsiballZ_image_nodes_lock.py"]),
+            200: (100, playbook), 100: (50, playbook), 50: (1, ["bash"])}
+    assert runlock.playbook_pid(400, proc=tree.get) == 100
+    runner = dict(tree)
+    runner[50] = (1, ["/usr/bin/python3", "/usr/bin/ansible-runner", "run", "/data"])
+    assert runlock.playbook_pid(400, proc=runner.get) == 50      # AWX: the runner lives as long as the job
+    alone = {400: (300, ["python", "AnsiballZ"]), 300: (1, ["sh"])}
+    assert runlock.playbook_pid(400, proc=alone.get) == os.getppid()   # no ansible-playbook above: the parent
+
+
 def test_apply_writes_the_identity_into_a_root_tree_and_a_second_plan_is_empty(tmp_path):
     """identity_disk.apply on a directory laid out as the golden system's root (real ssh-keygen, no mount)."""
     import shutil
