@@ -256,8 +256,7 @@ def describe_node(node):
     }
 
 
-def describe_project(project, nodes=None):
-    """The module's view of a project; ``nodes``, when given, are its nodes already described."""
+def describe_project(project):
     marker = project.marker if project.marker and project.marker.get("project_id") == project.project_id else None
     return {
         "path": project.directory,
@@ -266,14 +265,29 @@ def describe_project(project, nodes=None):
         "name": project.name,
         "revision": project.data.get("revision"),
         "reset_from": marker.get("source_project_id") if marker else None,
-        "nodes": nodes if nodes is not None else [describe_node(node) for node in project.nodes],
+        "nodes": [describe_node(node) for node in project.nodes],
     }
 
 
 def fold_macs(macs):
     """02:4c:46:00:00:01-02:4c:46:00:00:04 style runs, to keep diffs short."""
-    numbers = sorted(set(parse_mac(mac) for mac in macs))
-    return ",".join(format_mac(a) if a == b else "%s-%s" % (format_mac(a), format_mac(b)) for a, b, _step in runs(numbers))
+    return _fold_mac_numbers(set(parse_mac(mac) for mac in macs))
+
+
+def summarise_topology_nodes(nodes):
+    """summarise_nodes for the nodes of a topology file, without describing each first (a 500-clone reset
+    summarises 16,000 nodes twice: the diff's before and after)."""
+    computes, ports, macs = {}, [], set()
+    for node in nodes:
+        compute_id = node.get("compute_id")
+        computes[compute_id] = computes.get(compute_id, 0) + 1
+        ports.extend(port for dummy, port, dummy_kind in node_consoles(node))
+        macs.update(mac for dummy, mac in node_macs(node)[1])
+    return {"consoles": fold_numbers(ports), "macs": _fold_mac_numbers(macs), "computes": computes}
+
+
+def _fold_mac_numbers(numbers):
+    return ",".join(format_mac(a) if a == b else "%s-%s" % (format_mac(a), format_mac(b)) for a, b, _step in runs(sorted(numbers)))
 
 
 def summarise_nodes(nodes):

@@ -42,7 +42,7 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.disk impor
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.farm import read_farm
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import (
     DYNAMIPS_MAC_BLOCK, MARKER_FORMAT, Gns3ProjectError, Project, adapter_count, compute_usage, describe_project,
-    node_application_id, node_consoles, node_dynamips_id, node_macs, stores_mac, summarise_nodes, used_by_project,
+    node_application_id, node_consoles, node_dynamips_id, node_macs, stores_mac, summarise_nodes, summarise_topology_nodes, used_by_project,
     vpcs_warning)
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project_options import (
     DEFAULT_CONSOLE_RANGE, DEFAULT_MAC_PREFIX, DEFAULT_VNC_RANGE, check_project_id, reset_options)
@@ -99,7 +99,6 @@ class Plan:
         self.new_project_id = None
         self.already = None          # our marker, when this directory is one we reset before
         self.changes = {}
-        self.described_nodes = None   # the nodes of new_data, described (build)
         self.changed = False
         self.compute_setup = None    # compute_options.ComputeSetup of the batch, None without computes
 
@@ -464,10 +463,7 @@ def build(plan, chosen, snapshots, chown=(), placement=None):
         plan.marker["compute_ids"] = moved
     plan.chown = list(chown)
 
-    before = describe_project(project)
-    after = describe_project(Project(project.directory, project.topology_file, data, None))
-    plan.changes = {"before": _short(before), "after": _short(after)}
-    plan.described_nodes = after["nodes"]      # result_of's nodes: the same file, described once
+    plan.changes = {"before": _short(project, project.data), "after": _short(project, data)}
     plan.changed = bool(data != project.data or plan.renames or plan.file_renames or plan.drop_snapshots
                         or plan.chown or project.marker != plan.marker)
 
@@ -486,8 +482,10 @@ def _pairs(plan, kind, data, project):
             yield new_item[key], _original_id(plan, old_item[key], kind)
 
 
-def _short(described):
-    return dict(summarise_nodes(described["nodes"]), project_id=described["project_id"], name=described["name"])
+def _short(project, data):
+    """The diff's one-line view of a project's file: its id, name, folded consoles and MACs, nodes per compute."""
+    view = Project(project.directory, project.topology_file, data, None)
+    return dict(summarise_topology_nodes(view.nodes), project_id=view.project_id, name=view.name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -497,10 +495,11 @@ def _short(described):
 def result_of(plan):
     """The module's view of one project after (or, in check mode, as of) the reset."""
     project = Project(plan.project.directory, plan.project.topology_file, plan.new_data, plan.marker)
-    described = describe_project(project, nodes=plan.described_nodes)
+    described = describe_project(project)
     described["changed"] = plan.changed
     described["source_project_id"] = plan.source_project_id
-    described["summary"] = summarise_nodes(described["nodes"])
+    described["summary"] = dict((key, plan.changes["after"][key]) for key in ("consoles", "macs", "computes")) \
+        if plan.changes else summarise_nodes(described["nodes"])
     return described
 
 
