@@ -16,8 +16,8 @@ version_added: 0.2.0
 description:
   - Builds the memory image machines boot into to be imaged - the Debian kernel and an initramfs holding
     busybox, Python 3 (so Ansible's modules run), OpenSSH's server trusting O(authorized_keys), and the tools
-    imaging needs (sfdisk, util-linux, e2fsprogs, dosfstools, tar, zstd), with the kernel modules for common disks
-    and NICs.
+    imaging needs (sfdisk, util-linux, e2fsprogs, dosfstools, tar, zstd, and python3-xxhash for the ring's xxh3
+    chunk checksums), with the kernel modules for common disks and NICs.
   - Runs on a Debian or Ubuntu host with apt (the controller or a build host). The packages are the versions apt
     would install (C(apt-cache show)), fetched with C(apt-get download) into O(cache_dir) and checked against apt's
     SHA256, and read in Python - no C(dpkg -i), chroot, loop mount, root or running systemd. The shared libraries
@@ -65,7 +65,7 @@ options:
       - The Debian packages of the root, as C(name) or C(name=version). Their shared library dependencies are added.
       - Defaults to busybox-static, libc6, zlib1g, python3-minimal, python3.11-minimal, libpython3.11-minimal,
         libpython3.11-stdlib, openssh-server, openssh-sftp-server, openssh-client, fdisk, util-linux, e2fsprogs,
-        dosfstools, tar, zstd.
+        dosfstools, tar, zstd, python3-xxhash.
     type: list
     elements: str
   extra_packages:

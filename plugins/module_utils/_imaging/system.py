@@ -13,13 +13,14 @@ __metaclass__ = type
 
 # The root: busybox for the shell tools, Python 3 for Ansible's modules, OpenSSH's server (sftp for Ansible's
 # file transfers, ssh-keygen for the host keys made at boot), and what imaging runs: sfdisk (fdisk),
-# util-linux (blkid, wipefs, blockdev), e2fsprogs, dosfstools, GNU tar and zstd for archive items.
+# util-linux (blkid, wipefs, blockdev), e2fsprogs, dosfstools, GNU tar and zstd for archive items, and python3-xxhash
+# so that the ring's receivers check xxh3 chunk checksums (a source with xxhash picks xxh3 when asked for auto).
 # The shared libraries they need are added by following their dependencies (control.closure).
 DEFAULT_PACKAGES = (
     "busybox-static", "libc6", "zlib1g",
     "python3-minimal", "python3.11-minimal", "libpython3.11-minimal", "libpython3.11-stdlib",
     "openssh-server", "openssh-sftp-server", "openssh-client",
-    "fdisk", "util-linux", "e2fsprogs", "dosfstools", "tar", "zstd",
+    "fdisk", "util-linux", "e2fsprogs", "dosfstools", "tar", "zstd", "python3-xxhash",
 )
 DEFAULT_KERNEL = "linux-image-amd64"
 

@@ -13,7 +13,8 @@ import subprocess
 import pytest
 
 from imaging_lab import BOOT_TIMEOUT, MAC, NODE, report
-from lab.golden import Qemu, read_root_file
+from lab import lab_missing
+from lab.golden import Qemu, free_port, read_root_file
 
 pytestmark = pytest.mark.slow
 
@@ -91,6 +92,71 @@ def test_boots_and_runs_ansible_modules_over_ssh(imaging_vm, imaging_build, ansi
     report("imaging system: kernel %d bytes + initrd %d bytes; ready %.1f s after QEMU started; Ansible setup/command/"
            "shell/copy/slurp ran on it" % (imaging_build["build"]["kernel_size"], imaging_build["build"]["initrd_size"],
                                            imaging_vm.seconds))
+
+
+RING = {"session": "imaging-xxh3", "key": "imaging-xxh3-session-key"}
+
+
+def test_ring_receiver_in_the_imaging_system_checks_xxh3_chunks(imaging_vm, ansible_env, tmp_path, ssh_key):
+    """python3-xxhash is in the imaging system: xxhash imports there, and a ring from the controller with checksum
+    auto (xxh3 when the source has xxhash, as the controller's venv does) into the booted node's receiver runs with
+    xxh3 chunks, each checked by the node (a receiver without xxhash refuses such a session). The ring's port
+    reaches the node through an SSH forward (QEMU's user network forwards only SSH) of the same port number, so that
+    the address the receiver reports is the one in the source's chain."""
+    try:
+        import xxhash
+    except ImportError:
+        lab_missing("the controller's python has no xxhash (pip install -r requirements-dev.txt)")
+    probe = imaging_vm.ssh(ssh_key.private, "python3 -c 'import xxhash; print(xxhash.xxh3_64_hexdigest(b\"labfarm\"))'")
+    assert probe.returncode == 0, probe.stdout + probe.stderr
+    assert probe.stdout.strip() == xxhash.xxh3_64_hexdigest(b"labfarm")
+
+    source = tmp_path / "image.raw"
+    source.write_bytes(os.urandom(3 << 20) + bytes(2 << 20) + os.urandom(3 << 20))
+    port = free_port()
+    forward = subprocess.Popen(imaging_vm.ssh_argv(ssh_key.private)[:-1] + [
+        "-N", "-o", "ExitOnForwardFailure=yes", "-L", "127.0.0.1:%d:127.0.0.1:%d" % (port, port), "root@127.0.0.1"])
+    try:
+        inventory = tmp_path / "ring-inventory.json"
+        inventory.write_text(json.dumps({"all": {"hosts": {
+            NODE: {"ansible_host": "127.0.0.1", "ansible_port": imaging_vm.port, "ansible_user": "root",
+                   "ansible_python_interpreter": "/usr/bin/python3", "ansible_ssh_private_key_file": ssh_key.private},
+            "localhost": {"ansible_connection": "local"}}}}))
+        sent, received = tmp_path / "sent.json", tmp_path / "received.json"
+        receive = dict(RING, mode="receive", listen="127.0.0.1:%d" % port, wait_timeout=120,
+                       items=[{"name": "disk", "dest": "/tmp/ring.img"}])
+        send = dict(RING, mode="send", checksum="auto", chain=["127.0.0.1:%d" % port],
+                    items=[{"name": "disk", "src": str(source)}])
+        playbook = tmp_path / "ring.yml"
+        playbook.write_text(json.dumps([
+            {"hosts": NODE, "gather_facts": False, "tasks": [
+                {"name": "receiver", "labfarm.massclone.ring_copy": receive, "async": 300, "poll": 0, "register": "receiver"},
+                {"name": "listening", "ansible.builtin.wait_for": {"host": "127.0.0.1", "port": port, "timeout": 60}}]},
+            {"hosts": "localhost", "gather_facts": False, "tasks": [
+                {"name": "source", "labfarm.massclone.ring_copy": send, "register": "source"},
+                {"name": "keep", "ansible.builtin.copy": {"content": "{{ source | to_json }}", "dest": str(sent), "mode": "0644"}}]},
+            {"hosts": NODE, "gather_facts": False, "tasks": [
+                {"name": "receiver's end", "ansible.builtin.async_status": {"jid": "{{ receiver.ansible_job_id }}"},
+                 "register": "job", "until": "job.finished", "retries": 120, "delay": 1},
+                {"name": "keep", "delegate_to": "localhost", "ansible.builtin.copy": {
+                    "content": "{{ job | to_json }}", "dest": str(received), "mode": "0644"}}]},
+        ]))
+        env = dict(ansible_env, ANSIBLE_HOST_KEY_CHECKING="False")
+        proc = subprocess.run(["ansible-playbook", "-i", str(inventory), str(playbook)], env=env, capture_output=True,
+                              text=True, timeout=600, check=False)
+        assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    finally:
+        forward.terminate()
+        forward.wait(timeout=30)
+    source_result, receiver_result = json.loads(sent.read_text()), json.loads(received.read_text())
+    assert source_result["checksum"] == "xxh3"
+    assert source_result["failed_nodes"] == [] and source_result["nodes"][0]["ok"], source_result["nodes"]
+    assert receiver_result["items"]["disk"]["ok"] and receiver_result["error"] is None
+    assert receiver_result["items"]["disk"]["digest"] == source_result["digests"]["disk"]
+    written = imaging_vm.ssh(ssh_key.private, "sha256sum /tmp/ring.img")
+    assert written.stdout.split()[0] == sha256(str(source))
+    report("ring into the imaging system: %d bytes with xxh3 chunk checksums checked by the node's receiver in %.1f s"
+           % (source_result["bytes"], source_result["seconds"]))
 
 
 def test_golden_disk_boots_with_its_identity_and_answers_ssh(golden, tmp_path, ssh_key):
