@@ -86,6 +86,8 @@ def results(nodes, states, skipped=()):
     for name in nodes:
         state = dict(states.get(name) or {"ok": False, "stage": "?", "reason": "the play lost this node (no record)"})
         state.setdefault("reason", "")
+        if not state.get("ok") and not state.get("failed"):
+            _lost(state)
         out["nodes"][name] = state
         (out["ok"] if state.get("ok") else out["failed"]).append(name)
     for name in skipped:
@@ -93,6 +95,17 @@ def results(nodes, states, skipped=()):
         state["skipped"] = True
         out["nodes"].setdefault(name, state)
     return out
+
+
+def _lost(state):
+    """A node that left the play without a recorded failure stopped answering (Ansible's UNREACHABLE, which no
+    rescue catches: a machine that lost power): its stage is the last one it began."""
+    began = [stage for stage in STAGES if stage in (state.get("started") or {})]
+    if began:
+        state["stage"] = began[-1]
+    state["failed"] = True
+    state["reason"] = state["reason"] or ("the node stopped answering during stage %s (unreachable); the other "
+                                          "nodes went on" % state["stage"])
 
 
 def table(result):

@@ -52,6 +52,18 @@ def test_pending_skips_only_nodes_done_with_the_same_image():
     assert checks.pending(["a"], finished, "d1", force=True) == (["a"], [])
 
 
+def test_a_node_that_stopped_answering_is_failed_at_the_last_stage_it_began():
+    states = {"n1": {"ok": True, "failed": False, "stage": "done", "reason": ""},
+              "n2": {"ok": False, "failed": False, "stage": "preflight", "reason": "",
+                     "started": {"entry": 1.0, "power": 2.0, "netboot": 3.0, "disk": 4.0, "ring": 5.0}},
+              "n3": {"ok": False, "failed": False, "stage": "preflight", "reason": ""}}
+    result = checks.results(["n1", "n2", "n3"], states)
+    assert result["ok"] == ["n1"] and result["failed"] == ["n2", "n3"]
+    assert result["nodes"]["n2"]["stage"] == "ring" and result["nodes"]["n2"]["failed"] is True
+    assert result["nodes"]["n2"]["reason"] == "the node stopped answering during stage ring (unreachable); the other nodes went on"
+    assert result["nodes"]["n3"]["stage"] == "preflight"
+
+
 def test_results_and_table():
     out = checks.results(["a", "b", "c"], {"a": {"ok": True, "stage": "done", "hostname": "a"},
                                            "b": {"ok": False, "stage": "netboot", "reason": "no ready line"}}, ["z"])
