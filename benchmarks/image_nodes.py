@@ -39,7 +39,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -49,6 +48,7 @@ FARM_TESTS = os.path.join(ROOT, "tests", "integration", "image_nodes")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, COLLECTIONS)
 sys.path.insert(0, FARM_TESTS)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # pylint: disable=wrong-import-position,import-error
 from lab.golden import build_golden, lab_key  # noqa: E402
@@ -56,6 +56,8 @@ from lab.imaging_farm import ImagingFarm  # noqa: E402
 from lab.libvirtd import missing as libvirtd_missing  # noqa: E402
 from lab.netns import can_use_netns, missing_tools  # noqa: E402
 from lab.vbmc import missing as vbmc_missing  # noqa: E402
+from ansible_collections.labfarm.massclone.plugins.module_utils._common.threads import parallel_map  # noqa: E402
+from ring import finish  # noqa: E402  (benchmarks/ring.py: the verdict line and the exit code)
 # the farm test's inventory (read-only reuse: one home for how the farm's inventory is written) and stage names
 from test_image_nodes_farm import MEMORY_MIB, DISK_MIB, STAGE_TASKS, write_inventory  # noqa: E402
 
@@ -105,9 +107,14 @@ WRAPPER = """- name: The farm test's run (imaging system, netboot server, playbo
 """
 
 
+def ring_state_dir(farm):
+    """The ring's state directory of this farm, on the controller and on the nodes (removed at the end)."""
+    return "/run/lfib-ring-%s" % farm.tag
+
+
 def ours(farm, key, golden, nodes, workdir, env):
     """One ansible-playbook run of the whole loop: (seconds, the role's result, the ring's result, the inventory)."""
-    inventory = write_inventory(farm, key, golden["path"], workdir, nodes)
+    inventory = write_inventory(farm, key, golden["path"], workdir, nodes, {"disk_ring_state_dir": ring_state_dir(farm)})
     playbook = os.path.join(workdir, "bench.yml")
     with open(playbook, "w") as handle:
         handle.write(WRAPPER % (os.path.join(FARM_TESTS, "farm.yml"), os.path.join(workdir, "ring.json")))
@@ -226,34 +233,16 @@ def sequential(hand, nodes, image):
 
 # ---------------------------------------------------------------------------------------------------- local write
 
-def each(nodes, fn):
-    """fn(node) for every node at once, in threads; the first error is raised."""
-    errors = []
-
-    def run(node):
-        try:
-            fn(node)
-        except BaseException as exc:  # pylint: disable=broad-except
-            errors.append(exc)
-    threads = [threading.Thread(target=run, args=(node,)) for node in nodes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-
-
 def local_write(hand, nodes, image):
     """The image from each imaging system's memory to its disk, the 4 at once: (wall seconds, [each dd's seconds])."""
     hand.entry(nodes, "imaging")
-    each(nodes, lambda node: hand.power(node, "pxe"))
-    each(nodes, lambda node: hand.wait_ssh(node, "labfarm.hostname=" + node["name"]))
+    parallel_map(lambda node: hand.power(node, "pxe"), nodes, len(nodes))
+    parallel_map(lambda node: hand.wait_ssh(node, "labfarm.hostname=" + node["name"]), nodes, len(nodes))
 
     def copy(node):
         with open(image, "rb") as handle:
             subprocess.run(ssh_argv(hand.key, node, "cat > /dev/shm/golden.img && sync"), stdin=handle, check=True, timeout=900)
-    each(nodes, copy)
+    parallel_map(copy, nodes, len(nodes))
     script = ("read a b < /proc/uptime; dd if=/dev/shm/golden.img of=/dev/vda bs=4M oflag=direct 2>/dev/null; rc=$?; "
               "read c d < /proc/uptime; echo $a $c $rc")
     started = time.monotonic()
@@ -338,6 +327,7 @@ def main():
             missed.append("ring stage / local write = %.2f > %.2f" % (ratio_ring, RING_TARGET))
     finally:
         farm.teardown()
+        shutil.rmtree(ring_state_dir(farm), ignore_errors=True)
         if options.keep:
             print("  work directory kept: %s" % workdir)
         else:
@@ -346,11 +336,7 @@ def main():
     if options.quick:
         print("quick run: targets not judged" + (" (would miss: %s)" % "; ".join(missed) if missed else ""))
         return 0
-    if missed:
-        print("targets missed: " + "; ".join(missed))
-        return 1
-    print("all targets met")
-    return 0
+    return finish(missed)
 
 
 if __name__ == "__main__":
