@@ -11,7 +11,9 @@ Layout (128 MiB, DOS partition table, disk id 0x4c414246):
   p1  16 MiB  vfat "LABFARMBOOT", bootable: syslinux, vmlinuz, initrd.gz (busybox and the disk/NIC modules), syslinux.cfg
   p2  rest    ext4 "labfarm-root" (mkfs.ext4 -d): busybox, Python 3, OpenSSH's server, /sbin/init
 The identity lives in the standard files the imaging stage personalises: /etc/hostname ("golden"),
-/etc/machine-id, /etc/ssh/ssh_host_{ed25519,ecdsa}_key[.pub]. Root logs in with the given keys.
+/etc/machine-id, /etc/ssh/ssh_host_{ed25519,ecdsa}_key[.pub]. /etc/labfarm-golden names the golden disk (its
+build's hostname; build_golden(keys, hostname="golden-b") makes a second, different image). Root logs in with the
+given keys.
 
 On boot the serial console shows:
   labfarm-golden: hostname <hostname> machine-id <machine-id>
@@ -35,7 +37,7 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._imaging.system 
     DEFAULT_PRUNE, GROUP, NSSWITCH, PASSWD, SHADOW, UDHCPC_SCRIPT)
 from ansible_collections.labfarm.massclone.plugins.module_utils._imaging.tree import Tree
 
-GOLDEN_VERSION = 2
+GOLDEN_VERSION = 3
 MIB = 1024 * 1024
 DISK_MIB = 128
 BOOT_MIB = 16
@@ -204,6 +206,7 @@ def _root_dir(directory, packages, paths, authorized_keys, hostname, machine_id)
     for path, content, mode in (
             ("sbin/init", ROOT_INIT, 0o755), ("etc/labfarm/udhcpc.script", UDHCPC_SCRIPT, 0o755),
             ("etc/hostname", hostname + "\n", 0o644), ("etc/machine-id", machine_id + "\n", 0o444),
+            ("etc/labfarm-golden", hostname + "\n", 0o644),     # which golden disk a machine holds (kept by personalisation)
             ("etc/hosts", "127.0.0.1 localhost\n127.0.1.1 %s\n" % hostname, 0o644),
             ("etc/passwd", PASSWD, 0o644), ("etc/group", GROUP, 0o644), ("etc/shadow", SHADOW, 0o600),
             ("etc/nsswitch.conf", NSSWITCH, 0o644), ("etc/ssh/sshd_config", SSHD_CONFIG, 0o644),

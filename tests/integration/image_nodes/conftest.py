@@ -47,9 +47,16 @@ def farm():
     finally:
         lab.teardown()
         shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree("/run/lfin-ring-%s" % lab.tag, ignore_errors=True)   # the ring's state on the controller
 
 
 @pytest.fixture(scope="module")
 def golden_disk():
     key = lab_key()
     return key, build_golden([key.public])
+
+
+@pytest.fixture(scope="module")
+def golden_b(golden_disk):
+    """A second golden disk: the same layout, another root (its /etc/labfarm-golden says golden-b)."""
+    return build_golden([golden_disk[0].public], hostname="golden-b")
