@@ -165,7 +165,7 @@ options:
       - With O(mode=send), the most bytes per second the source sends, on average (Frisbee's bandwidth limit,
         udpcast's C(--max-bitrate)). Every node forwards what it gets, so this holds the whole ring to that rate
         and leaves the rest of the network, and the disks of the source, to other work.
-      - C(0) for no limit, a number of bytes, or a number with a K, M, G or T suffix (binary multiples: C(40M) is
+      - C(0) for no limit, a number of bytes, or a number with a K, M, G or T suffix (binary multiples, so C(40M) is
         40 MiB/s). Holes and unused blocks cost nothing.
       - A rate so low that one chunk takes more than half of O(timeout) is refused, since the next node would
         take the link for dead.

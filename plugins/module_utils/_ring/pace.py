@@ -38,4 +38,3 @@ class Pacer:
         if ahead > 0:
             self.sleep(ahead)
         self.sent += count
-
