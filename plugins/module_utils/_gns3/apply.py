@@ -42,9 +42,9 @@ def _pretty(value, level, depth):
 
 
 def apply_plan(plan, owner_uid=None, owner_gid=None):
-    """Make the changes of one plan, durably (an fsync per file). Every step can be repeated: a run cut
-    short converges on rerun (node directories already renamed are skipped, the topology file is
-    replaced last but one, and the marker last)."""
+    """Make the changes of one plan, then sync. Every step can be repeated: a run cut short converges on
+    rerun (node directories already renamed are skipped, the topology file is replaced last but one, and
+    the marker last). A batch goes through apply_plans, which syncs once for all its plans."""
     _commit(stage_plan(plan, owner_uid, owner_gid))
     os.sync()
 
@@ -116,7 +116,10 @@ def apply_plans(plans, owner_uid=None, owner_gid=None):
         except (IOError, OSError) as exc:
             return None, exc
 
-    def commit(pending):
+    def commit(staged):
+        pending, error = staged
+        if error is not None:
+            return error
         try:
             _commit(pending)
             return None
@@ -127,11 +130,8 @@ def apply_plans(plans, owner_uid=None, owner_gid=None):
     changed = [plan for plan in plans if plan.changed]
     staged = parallel_map(stage, changed, IO_WORKERS)
     os.sync()
-    errors = [error for dummy, error in staged]
-    committed = parallel_map(commit, [pending for pending, error in staged if error is None], IO_WORKERS)
+    errors = parallel_map(commit, staged, IO_WORKERS)
     os.sync()
-    committed = iter(committed)
-    errors = [error if error is not None else next(committed) for error in errors]
     done = [plan.project.directory for plan, error in zip(changed, errors) if error is None]
     failures = [(plan.project.directory, error) for plan, error in zip(changed, errors) if error is not None]
     return done, failures

@@ -42,7 +42,7 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.disk impor
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.farm import read_farm
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import (
     DYNAMIPS_MAC_BLOCK, MARKER_FORMAT, Gns3ProjectError, Project, adapter_count, compute_usage, describe_project,
-    node_application_id, node_consoles, node_dynamips_id, node_macs, stores_mac, summarise_nodes, summarise_topology_nodes, used_by_project,
+    node_application_id, node_consoles, node_dynamips_id, node_macs, stores_mac, summarise_topology_nodes, used_by_project,
     vpcs_warning)
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project_options import (
     DEFAULT_CONSOLE_RANGE, DEFAULT_MAC_PREFIX, DEFAULT_VNC_RANGE, check_project_id, reset_options)
@@ -498,8 +498,7 @@ def result_of(plan):
     described = describe_project(project)
     described["changed"] = plan.changed
     described["source_project_id"] = plan.source_project_id
-    described["summary"] = dict((key, plan.changes["after"][key]) for key in ("consoles", "macs", "computes")) \
-        if plan.changes else summarise_nodes(described["nodes"])
+    described["summary"] = dict((key, plan.changes["after"][key]) for key in ("consoles", "macs", "computes"))
     return described
 
 
