@@ -163,6 +163,7 @@ def ring_vars(work, **extra):
         "disk_ring_sparse": "true",
         "disk_ring_allow_failures": "false",
         "disk_ring_chunk_size": "1048576",
+        "disk_ring_rate_limit": "64M",
         # the dolly+ form; dest templated per host
         "disk_ring_items": "%s/golden/disk.img > %s/{{ inventory_hostname }}/disk.img" % (work, work),
     }
@@ -201,6 +202,17 @@ def test_ring_every_input_a_survey_string(run_job, tmp_path):
     assert result["session"] == "survey-ring" and sorted(result["ok"]) == ["sv-r1", "sv-r2"] and result["failed"] == []
     assert [n["address"].rsplit(":", 1)[0] for n in result["nodes"]] == ["127.0.0.1"] * 2
     assert "sv-r1" in proc.stdout and "session survey-ring: 2 ok, 0 failed" in proc.stdout
+
+
+def test_ring_rate_limits_that_cannot_work_are_refused_before_anything_starts(run_job, tmp_path):
+    """A survey's rate limit that is not a size, or so low that a chunk looks like a dead link: named, nothing run."""
+    work, dummy, inventory = ring_setup(tmp_path)
+    for rate, message in (("fast", "rate_limit must be a number of bytes, optionally with a K, M, G or T suffix"),
+                          ("1K", "rate_limit 1024 bytes/s sends one chunk of 1048576 bytes every 1024 s")):
+        proc, dummy = run_job("ring_duplicate.yml", inventory, ring_vars(work, disk_ring_rate_limit=rate))
+        out = proc.stdout + proc.stderr
+        assert proc.returncode != 0 and message in out, out[-3000:]
+        assert not (work / "sv-r1" / "disk.img").exists() and not (work / "sv-r2" / "disk.img").exists()
 
 
 @pytest.fixture
