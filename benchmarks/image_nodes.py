@@ -52,14 +52,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # pylint: disable=wrong-import-position,import-error
 from lab.golden import build_golden, lab_key  # noqa: E402
-from lab.imaging_farm import ImagingFarm  # noqa: E402
+from lab.imaging_farm import ImagingFarm, ipmitool, ssh_argv  # noqa: E402
 from lab.libvirtd import missing as libvirtd_missing  # noqa: E402
 from lab.netns import can_use_netns, missing_tools  # noqa: E402
 from lab.vbmc import missing as vbmc_missing  # noqa: E402
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.threads import parallel_map  # noqa: E402
 from ring import finish  # noqa: E402  (benchmarks/ring.py: the verdict line and the exit code)
 # the farm test's inventory (read-only reuse: one home for how the farm's inventory is written) and stage names
-from test_image_nodes_farm import MEMORY_MIB, DISK_MIB, STAGE_TASKS, write_inventory  # noqa: E402
+from test_image_nodes_farm import MEMORY_MIB, DISK_MIB, stage_seconds, write_inventory  # noqa: E402
 
 PORTS = range(16300, 16320)
 NAMES = ("node1", "node2", "node3", "node4")
@@ -85,11 +85,6 @@ def ansible_env(workdir):
     return env
 
 
-def ssh_argv(key, node, command):
-    return ["ssh", "-i", key.private, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-            "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "root@" + node["address"], command]
-
-
 # ---------------------------------------------------------------------------------------------------------- ours
 
 WRAPPER = """- name: The farm test's run (imaging system, netboot server, playbooks/image_nodes.yml)
@@ -107,14 +102,9 @@ WRAPPER = """- name: The farm test's run (imaging system, netboot server, playbo
 """
 
 
-def ring_state_dir(farm):
-    """The ring's state directory of this farm, on the controller and on the nodes (removed at the end)."""
-    return "/run/lfib-ring-%s" % farm.tag
-
-
 def ours(farm, key, golden, nodes, workdir, env):
     """One ansible-playbook run of the whole loop: (seconds, the role's result, the ring's result, the inventory)."""
-    inventory = write_inventory(farm, key, golden["path"], workdir, nodes, {"disk_ring_state_dir": ring_state_dir(farm)})
+    inventory = write_inventory(farm, key, golden["path"], workdir, nodes)     # the ring state in farm.ring_state_dir
     playbook = os.path.join(workdir, "bench.yml")
     with open(playbook, "w") as handle:
         handle.write(WRAPPER % (os.path.join(FARM_TESTS, "farm.yml"), os.path.join(workdir, "ring.json")))
@@ -135,18 +125,6 @@ def ours(farm, key, golden, nodes, workdir, env):
     if result.get("failed") or sorted(result.get("ok", [])) != sorted(n["name"] for n in nodes):
         raise SystemExit("the image_nodes run did not image every node: %s" % json.dumps(result)[:4000])
     return seconds, result, ring, inventory
-
-
-def stage_seconds(result):
-    """Per stage, the slowest node's seconds from its start to the next stage's start (image_nodes_state.started)."""
-    names = [name for name, dummy in STAGE_TASKS] + ["done"]
-    out = {}
-    for this, following in zip(names, names[1:]):
-        spans = [n["started"][following] - n["started"][this] for n in result["nodes"].values()
-                 if this in n.get("started", {}) and following in n.get("started", {})]
-        if spans:
-            out[this] = max(spans)
-    return out
 
 
 def loop_seconds(result):
@@ -177,10 +155,8 @@ class ByHand:
     @staticmethod
     def power(node, bootdev):
         """ipmitool: power off, next boot device, power on (off first: the BMC reads the device at power-on)."""
-        base = ["ipmitool", "-I", "lanplus", "-H", node["bmc"], "-p", str(node["bmc_port"]), "-U", node["bmc_user"],
-                "-P", node["bmc_password"]]
         for command in (["chassis", "power", "off"], ["chassis", "bootdev", bootdev], ["chassis", "power", "on"]):
-            proc = subprocess.run(base + command, capture_output=True, text=True, timeout=60, check=False)
+            proc = ipmitool(node, *command)
             if proc.returncode:
                 raise SystemExit("ipmitool %s on %s failed: %s" % (" ".join(command), node["name"], proc.stderr))
 
@@ -327,7 +303,6 @@ def main():
             missed.append("ring stage / local write = %.2f > %.2f" % (ratio_ring, RING_TARGET))
     finally:
         farm.teardown()
-        shutil.rmtree(ring_state_dir(farm), ignore_errors=True)
         if options.keep:
             print("  work directory kept: %s" % workdir)
         else:

@@ -17,6 +17,7 @@ Names: namespaces <prefix><5 hex>{s,c}, links <prefix><5 hex>{br,rh,rb}, domains
 import os
 import shutil
 import socket
+import subprocess
 
 from lab.libvirtd import PrivateLibvirtd, bridged_domain_xml
 from lab.netns import NetnsLab, run
@@ -78,6 +79,8 @@ class ImagingFarm:
         self.tftp_root = os.path.join(workdir, "tftp")
         self.nodes = {}
         self.tag = self.net.suffix
+        # the ring's state directory, on the controller (the source's progress file) and on the nodes
+        self.ring_state_dir = "/run/%s-ring-%s" % (prefix, self.tag)
 
     def setup(self):
         try:
@@ -167,6 +170,19 @@ class ImagingFarm:
             except OSError:
                 pass
         self.net.teardown()
+        shutil.rmtree(self.ring_state_dir, ignore_errors=True)
+
+
+def ssh_argv(key, node, command):
+    """ssh as root to a node of the farm (its host keys change with each system it boots: none is checked)."""
+    return ["ssh", "-i", key.private, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+            "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "root@" + node["address"], command]
+
+
+def ipmitool(node, *command):
+    """ipmitool over the node's BMC (lanplus; VirtualBMC takes ipmitool's cipher suite 3): the finished process."""
+    return subprocess.run(["ipmitool", "-I", "lanplus", "-H", node["bmc"], "-p", str(node["bmc_port"]), "-U", node["bmc_user"],
+                           "-P", node["bmc_password"]] + list(command), capture_output=True, text=True, timeout=60, check=False)
 
 
 def tcp_open(address, port, timeout=1.0):

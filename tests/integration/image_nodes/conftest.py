@@ -47,7 +47,6 @@ def farm():
     finally:
         lab.teardown()
         shutil.rmtree(workdir, ignore_errors=True)
-        shutil.rmtree("/run/lfin-ring-%s" % lab.tag, ignore_errors=True)   # the ring's state on the controller
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from lab.golden import read_root_file, root_offset  # noqa: E402  pylint: disable=wrong-import-position,import-error
+from lab.imaging_farm import ipmitool, ssh_argv  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -38,11 +39,6 @@ NODES = ("node1", "node2", "node3", "node4")
 STAGE_TASKS = (("entry", "Stage entry"), ("power", "Stage power"), ("netboot", "Stage netboot"), ("disk", "Stage disk"),
                ("ring", "Stage ring"), ("verify", "Stage verify"), ("identity", "Stage identity"), ("local", "Stage local"),
                ("reboot", "Stage reboot"), ("disk_boot", "Stage disk_boot"))
-
-
-def ring_state_dir(farm):
-    """The ring's state directory, on the controller (where the source's progress file is) and on the nodes."""
-    return "/run/lfin-ring-%s" % farm.tag
 
 
 def write_inventory(farm, key, image, workdir, nodes, extra=None, setup=True):
@@ -73,7 +69,7 @@ def write_inventory(farm, key, image, workdir, nodes, extra=None, setup=True):
         "image_nodes_netboot_config": {"backend": "dnsmasq", "dest": farm.workdir + "/etc/dnsmasq.conf", "subnets": subnets,
                                        "tftp_root": farm.tftp_root, "profiles": profiles},
         "image_nodes_timeout_netboot": 300, "image_nodes_timeout_disk_boot": 420,
-        "disk_ring_replay_buffer": 32, "disk_ring_timeout": 60, "disk_ring_poll_interval": 3, "disk_ring_state_dir": ring_state_dir(farm),
+        "disk_ring_replay_buffer": 32, "disk_ring_timeout": 60, "disk_ring_poll_interval": 3, "disk_ring_state_dir": farm.ring_state_dir,
     }
     variables.update(extra or {})
     data = {"all": {"vars": variables,
@@ -113,9 +109,7 @@ def play(ansible_env, inventory, log, playbook=PLAYBOOK):
 
 
 def ssh(key, node, command):
-    return subprocess.run(["ssh", "-i", key.private, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                           "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "root@" + node["address"], command],
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(ssh_argv(key, node, command), capture_output=True, text=True, timeout=60, check=False)
 
 
 def wait_for(predicate, timeout, what):
@@ -128,17 +122,22 @@ def wait_for(predicate, timeout, what):
     raise AssertionError("waited %d s for %s" % (timeout, what))
 
 
-def stage_times(result):
+def stage_seconds(result):
     """Per stage, the seconds from its start to the next stage's start (the slowest node), from the times the role
     records per node (image_nodes_state.started)."""
     names = [name for name, dummy in STAGE_TASKS] + ["done"]
-    out = []
+    out = {}
     for this, following in zip(names, names[1:]):
         spans = [n["started"][following] - n["started"][this] for n in result["nodes"].values()
                  if this in n.get("started", {}) and following in n.get("started", {})]
         if spans:
-            out.append("%s %.1f s" % (this, max(spans)))
-    return ", ".join(out)
+            out[this] = max(spans)
+    return out
+
+
+def stage_times(result):
+    """stage_seconds as one line."""
+    return ", ".join("%s %.1f s" % (stage, seconds) for stage, seconds in stage_seconds(result).items())
 
 
 @pytest.mark.slow
@@ -197,9 +196,8 @@ def power_off_in_mid_ring(farm, name, progress_file, proc, timeout=900):
             return None
         return seen if seen and 0 < seen["written"] < seen["total"] else None
     seen = wait_for(in_mid_ring, timeout, "the ring to reach %s" % name)
-    node = farm.nodes[name]
-    subprocess.run(["ipmitool", "-I", "lanplus", "-H", node["bmc"], "-p", str(node["bmc_port"]), "-U", node["bmc_user"],
-                    "-P", node["bmc_password"], "chassis", "power", "off"], check=True, capture_output=True, timeout=60)
+    proc = ipmitool(farm.nodes[name], "chassis", "power", "off")
+    assert proc.returncode == 0, proc.stderr
     return seen
 
 
@@ -248,7 +246,7 @@ def test_two_runs_at_once_with_two_images_a_machine_powered_off_in_mid_ring_a_wr
     rc, output, dummy = play(ansible_env, write_inventory(farm, key, golden["path"], str(tmp_path), nodes + [wrong]),
                              str(tmp_path / "setup.log"), playbook=SETUP_PLAYBOOK)
     assert rc == 0, output[-4000:]
-    progress_file = os.path.join(ring_state_dir(farm), "image-orbit-a.progress.json")    # orbit-a's ring session
+    progress_file = os.path.join(farm.ring_state_dir, "image-orbit-a.progress.json")    # orbit-a's ring session
     if os.path.exists(progress_file):
         os.unlink(progress_file)
     runs = start_runs(farm, key, ansible_env, tmp_path, {
