@@ -131,6 +131,8 @@ def bench_clone(clones, nodes, baseline=True, verbose=False):
         ours = run.wait()
         if verbose:
             print(open(run.log.name).read()[-3000:])
+            for name, seconds in run.tasks():
+                print("    %6.2f s  %s" % (seconds, name))
         listed = [p for p in server.projects() if p["name"].startswith("Cbench_")]
         if len(listed) != clones:
             raise SystemExit("the server lists %d clones, not %d" % (len(listed), clones))
@@ -244,7 +246,7 @@ def main():
     parser.add_argument("--concurrent-clones", type=int, default=None, help="clones of each concurrent run (100)")
     parser.add_argument("--reset-nodes", type=int, default=1000)
     parser.add_argument("--no-baseline", action="store_true", help="time our side only (while tuning)")
-    parser.add_argument("--verbose", action="store_true", help="print the end of the playbook's output")
+    parser.add_argument("--verbose", action="store_true", help="print the end of the playbook's output and the time of each of its tasks")
     args = parser.parse_args()
     parts = args.only or list(PARTS)
     quick = args.quick
