@@ -24,11 +24,20 @@ def run_reset(params, check_mode=False):
     gid = resolve_owner(params["group"], "group")
     timeout = lock_timeout(params.get("lock_timeout"))
     if check_mode:   # reads only: no lock, and no lock file made in the root
-        return _plan(params, uid, gid, params.get("plan_from"))[0]
+        return _returned(_plan(params, uid, gid, params.get("plan_from"))[0], params)
     with farm_lock(params["projects_root"], timeout):
         result, plans = _plan(params, uid, gid)
         if result["changed"]:
             apply_reset(plans, result, owner_uid=uid, owner_gid=gid)
+    return _returned(result, params)
+
+
+def _returned(result, params):
+    """The result as asked: without each project's nodes when return_nodes is false (a caller that only
+    wants the verdict: the nodes of 100 clones of a 32-node project are 0.7 MB that Ansible then walks)."""
+    if params.get("return_nodes", True) is False:
+        for project in result["projects"]:
+            project.pop("nodes", None)
     return result
 
 
