@@ -2,12 +2,12 @@
 # Copyright (c) 2026, labfarm.massclone contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Filters labfarm.massclone.mass_clone_clones, labfarm.massclone.mass_clone_server_mac_prefix and
-labfarm.massclone.mass_clone_nodes: the mass_clone role's plan and hand-over, computed by the collection's own
-rules (_gns3/clone_set.py).
+"""Filters labfarm.massclone.mass_clone_clones, labfarm.massclone.mass_clone_server_mac_prefix,
+labfarm.massclone.mass_clone_record and labfarm.massclone.mass_clone_nodes: the mass_clone role's plan and
+hand-over, computed by the collection's own rules (_gns3/clone_set.py).
 
 This file checks the values the role hands over; their documentation lives in mass_clone_clones.yml,
-mass_clone_server_mac_prefix.yml and mass_clone_nodes.yml beside it.
+mass_clone_server_mac_prefix.yml, mass_clone_record.yml and mass_clone_nodes.yml beside it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,6 +24,7 @@ from ansible_collections.labfarm.massclone.plugins.module_utils._common.errors i
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.clone_set import (
     CloneSetError,
     clone_records,
+    clone_set_record,
     node_reservations,
     server_mac_prefix,
 )
@@ -69,6 +70,26 @@ def mass_clone_server_mac_prefix(mac_prefix, servers, server):
         raise AnsibleFilterError("labfarm.massclone.%s: mass_clone_mac_prefix %s" % (plugin, to_native(exc)))
 
 
+def mass_clone_record(rows, source, source_project_id, snapshot, storage_host=None, computes=None):
+    """The clone set's record ``{source, source_project_id, snapshot, storage_host, clones}`` from the summary's rows."""
+    plugin = "mass_clone_record"
+    if isinstance(rows, string_types) or not isinstance(rows, (list, tuple)) \
+            or not all(isinstance(row, dict) and isinstance(row.get("name"), string_types) for row in rows):
+        raise AnsibleFilterError("labfarm.massclone.%s: the input must be the list of the summary's rows "
+                                 "({name, project_id, nodes, ...}), got %s" % (plugin, type_name(rows)))
+    for row in rows:
+        if not isinstance(row.get("nodes") or [], (list, tuple)) \
+                or not all(isinstance(node, dict) for node in row.get("nodes") or []):
+            raise AnsibleFilterError("labfarm.massclone.%s: the nodes of %s must be a list of mappings"
+                                     % (plugin, row["name"]))
+    if computes is not None and (isinstance(computes, string_types) or not isinstance(computes, (list, tuple))
+                                 or not all(isinstance(compute, dict) for compute in computes)):
+        raise AnsibleFilterError("labfarm.massclone.%s: computes must be a list of mappings {id, host}, got %s"
+                                 % (plugin, type_name(computes)))
+    return clone_set_record(rows, _text(source, "source", plugin), _text(source_project_id, "source_project_id", plugin),
+                            _text(snapshot, "snapshot", plugin), storage_host=storage_host or None, computes=computes)
+
+
 def mass_clone_nodes(clones, network):
     """``[{name, mac, ip}]``: every node with a MAC of ``clones`` (the summary's records) an address of ``network``."""
     plugin = "mass_clone_nodes"
@@ -92,4 +113,4 @@ class FilterModule(object):
 
     def filters(self):
         return {"mass_clone_clones": mass_clone_clones, "mass_clone_server_mac_prefix": mass_clone_server_mac_prefix,
-                "mass_clone_nodes": mass_clone_nodes}
+                "mass_clone_record": mass_clone_record, "mass_clone_nodes": mass_clone_nodes}

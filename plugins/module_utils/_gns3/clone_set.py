@@ -45,6 +45,32 @@ def clone_records(names, source_project_id, projects_root, projects_dataset):
     return records
 
 
+def clone_set_record(rows, source, source_project_id, snapshot, storage_host=None, computes=None):
+    """The clone set as the role publishes it (``labfarm_mass_clone``) and writes it (the JSON summary).
+
+    ``rows`` are the summary's rows, one per clone: the project gns3_project_reset returned
+    (``name, project_id, path, summary: {consoles, macs}, nodes``) with ``server`` and ``console_host``.
+    Each node gets ``console_host`` (its compute's host when ``computes`` [{id, host}] names its compute_id,
+    else its clone's) and ``console_address`` (host:port, or None for a node without a console).
+    Computed here rather than in a template: a Jinja loop over the nodes of 100 clones costs seconds.
+    """
+    compute_hosts = dict((compute.get("id"), compute.get("host") or "") for compute in computes or [])
+    clones = []
+    for row in rows:
+        nodes = []
+        for node in row.get("nodes") or []:
+            host = compute_hosts.get(node.get("compute_id")) or row.get("console_host")
+            console = node.get("console")
+            nodes.append(dict(node, console_host=host,
+                              console_address=None if console is None else "%s:%s" % (host, console)))
+        summary = row.get("summary") or {}
+        clones.append({"name": row.get("name"), "project_id": row.get("project_id"), "server": row.get("server"),
+                       "console_host": row.get("console_host"), "path": row.get("path"),
+                       "consoles": summary.get("consoles"), "macs": summary.get("macs"), "nodes": nodes})
+    return {"source": source, "source_project_id": source_project_id, "snapshot": snapshot,
+            "storage_host": storage_host or None, "clones": clones}
+
+
 def server_mac_prefix(mac_prefix, index):
     """The MAC prefix of the server at ``index``: ``mac_prefix`` extended by one octet, the index, so that
     no two servers hand out the same MAC ('02:4c:46', 1 -> '02:4c:46:01'). MacError for a prefix that

@@ -20,6 +20,7 @@ from ansible_collections.labfarm.massclone.plugins.filter.mass_clone_plan import
     FilterModule,
     mass_clone_clones,
     mass_clone_nodes,
+    mass_clone_record,
     mass_clone_server_mac_prefix,
 )
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.clone_set import server_mac_prefix
@@ -29,7 +30,8 @@ SOURCE = "2b7c5f0e-5a0e-4b5f-9c1e-0d6a3f1e9a11"
 
 
 def test_the_filters_are_registered():
-    assert sorted(FilterModule().filters()) == ["mass_clone_clones", "mass_clone_nodes", "mass_clone_server_mac_prefix"]
+    assert sorted(FilterModule().filters()) == ["mass_clone_clones", "mass_clone_nodes", "mass_clone_record",
+                                                "mass_clone_server_mac_prefix"]
 
 
 def test_clone_records_in_order_with_their_dataset_and_directory():
@@ -151,3 +153,62 @@ def test_nodes_take_only_clone_records():
 def test_nodes_of_an_empty_set_and_a_point_to_point_network():
     assert mass_clone_nodes([], "10.0.0.0/32") == []
     assert [n["ip"] for n in mass_clone_nodes(CLONES[1:], "10.0.0.4/31")] == ["10.0.0.4"]
+
+
+def _row(name, server="gns3-1", console_host="10.0.0.1", nodes=None):
+    return {"name": name, "project_id": "id-" + name, "path": "/p/id-" + name, "server": server,
+            "console_host": console_host, "file": "/p/id-%s/lab.gns3" % name, "changed": True,
+            "summary": {"consoles": "5000-5001", "macs": "02:4c:46:00:00:01"},
+            "nodes": nodes if nodes is not None else [
+                {"name": "R1", "node_type": "qemu", "compute_id": "local", "console": 5000, "aux": None,
+                 "mac_address": "02:4c:46:00:00:01", "adapters": [{"adapter_number": 0, "mac_address": "02:4c:46:00:00:01"}]},
+                {"name": "PC1", "node_type": "vpcs", "compute_id": "c2", "console": 5001, "aux": None, "adapters": []},
+                {"name": "S1", "node_type": "ethernet_switch", "compute_id": "local", "console": None, "aux": None,
+                 "adapters": []}]}
+
+
+def test_the_record_gives_each_node_its_console_host_and_address():
+    record = mass_clone_record([_row("C1")], "exam", SOURCE, "tank/p/x@clonesource", storage_host="",
+                               computes=[{"id": "c2", "host": "10.0.0.12"}, {"id": "c3"}])
+    assert record["source"] == "exam" and record["source_project_id"] == SOURCE
+    assert record["snapshot"] == "tank/p/x@clonesource" and record["storage_host"] is None
+    clone = record["clones"][0]
+    assert {k: clone[k] for k in ("name", "project_id", "server", "console_host", "path", "consoles", "macs")} == {
+        "name": "C1", "project_id": "id-C1", "server": "gns3-1", "console_host": "10.0.0.1", "path": "/p/id-C1",
+        "consoles": "5000-5001", "macs": "02:4c:46:00:00:01"}
+    hosts = [(n["name"], n["console_host"], n["console_address"]) for n in clone["nodes"]]
+    # the node on compute c2 has its console there; the others on the clone's host; no console, no address
+    assert hosts == [("R1", "10.0.0.1", "10.0.0.1:5000"), ("PC1", "10.0.0.12", "10.0.0.12:5001"),
+                     ("S1", "10.0.0.1", None)]
+    assert clone["nodes"][0]["adapters"] == [{"adapter_number": 0, "mac_address": "02:4c:46:00:00:01"}]
+
+
+def test_the_record_keeps_the_rows_order_and_the_storage_host():
+    record = mass_clone_record([_row("C2"), _row("C1", server="gns3-2")], "exam", SOURCE, "t/p@s",
+                               storage_host="nas")
+    assert [c["name"] for c in record["clones"]] == ["C2", "C1"]
+    assert record["storage_host"] == "nas" and record["clones"][1]["server"] == "gns3-2"
+
+
+def test_the_record_feeds_the_nodes_hand_over():
+    record = mass_clone_record([_row("C1")], "exam", SOURCE, "t/p@s")
+    assert mass_clone_nodes(record["clones"], "10.40.0.0/24") == [
+        {"name": "C1-R1", "mac": "02:4c:46:00:00:01", "ip": "10.40.0.1"}]
+
+
+@pytest.mark.parametrize("rows, args, words", [
+    ("C1", ("exam", SOURCE, "t/p@s"), ["list of the summary's rows", "str"]),
+    ([{"name": "C1", "nodes": "R1"}], ("exam", SOURCE, "t/p@s"), ["nodes of C1"]),
+    ([_row("C1")], ("", SOURCE, "t/p@s"), ["source must be a non-empty string"]),
+    ([_row("C1")], ("exam", SOURCE, None), ["snapshot must be a non-empty string"]),
+])
+def test_the_record_refuses_what_is_not_the_summary(rows, args, words):
+    with pytest.raises(AnsibleFilterError) as info:
+        mass_clone_record(rows, *args)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_the_record_refuses_computes_that_are_not_mappings():
+    with pytest.raises(AnsibleFilterError, match="computes must be a list of mappings"):
+        mass_clone_record([_row("C1")], "exam", SOURCE, "t/p@s", computes="c1")
