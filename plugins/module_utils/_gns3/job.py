@@ -58,6 +58,9 @@ class ServerJob:
     # After a reload that runs in the background (2.2's API, SIGHUP), the project list must
     # hold still this long before projects asked for by path are loaded by path instead.
     SETTLE = 1.5
+    # How often the project list is read while a reload runs: 2.2 answers a list only between the reload's
+    # steps, so a short poll costs the server little and ends the wait soon after the reload does.
+    POLL = 0.1
 
     def __init__(self, client, params, check_mode=False, hup=None, clock=time.monotonic, sleep=time.sleep,
                  scheduler=None):
@@ -129,7 +132,7 @@ class ServerJob:
                                     % (self.client.base_url, timeout, last_error),
                                     hint="raise reload_timeout, or check the server's log")
                 return projects
-            self.sleep(0.25)
+            self.sleep(self.POLL)
 
     # -- projects -----------------------------------------------------------------
     @staticmethod
