@@ -44,7 +44,7 @@ PLUGINS := inventory:noderange filter:noderange filter:nodefold filter:placement
     module:netboot_config module:imaging_build module:kea_command module:ring_copy module:ring_progress module:libvirt_farm module:libvirt_farm_info \
     filter:disk_ring_plan filter:disk_ring_preflight_errors filter:disk_ring_result \
     filter:mass_clone_clones filter:mass_clone_server_mac_prefix filter:vm_farm_assignment filter:vm_farm_list \
-    filter:survey_inputs filter:nodes_of_hosts filter:bmc_problems filter:mass_clone_store_check filter:mass_clone_nodes \
+    filter:survey_inputs filter:nodes_of_hosts filter:bmc_problems filter:mass_clone_store_check filter:mass_clone_nodes filter:mass_clone_record \
     module:disk_identity module:image_nodes_lock filter:image_nodes_problems filter:image_nodes_pending filter:image_nodes_result
 ROLES := mass_clone netboot_server disk_ring vm_farm imaging_system image_nodes
 
