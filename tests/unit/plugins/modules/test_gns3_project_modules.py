@@ -240,3 +240,16 @@ def test_reset_compute_refusals_write_nothing(root, run_module, computes, placem
     for word in words:
         assert word in result["msg"]
     assert open(str(root / "clone1" / "lab.gns3")).read() == before
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_return_nodes_false_leaves_the_nodes_out_and_keeps_the_verdict(root, run_module, check_mode):
+    full = run_module(gns3_project_reset, reset_args(root, _ansible_check_mode=True))
+    lean = run_module(gns3_project_reset, reset_args(root, return_nodes=False, _ansible_check_mode=check_mode))
+    assert lean["changed"] is True
+    assert all("nodes" not in project for project in lean["projects"])
+    for mine, theirs in zip(lean["projects"], full["projects"]):
+        theirs.pop("nodes")
+        assert mine == theirs   # ids, names, summaries: the same plan
+    if not check_mode:   # written all the same
+        assert json.load(open(str(root / "clone1" / "lab.gns3")))["name"] == "Cexam_01"
