@@ -51,6 +51,24 @@ options:
     description: Seconds to wait after a reload until the server lists the projects asked for.
     type: int
     default: 60
+  reload_wait:
+    description:
+      - With O(reload), whether to wait until the server lists every project of O(projects) (and then act on them).
+      - V(false) sends the reload and returns at once, so the play can do other work while a GNS3 2.2 server
+        reloads in the background; a later task waits for the projects with O(list_timeout). O(state) must then be
+        left out or V(present), O(projects) are not resolved (and cannot be paths), and the task is never reported
+        as changed - what the reload makes appear is seen by the task that waits.
+    type: bool
+    default: true
+    version_added: 0.2.0
+  list_timeout:
+    description:
+      - Without O(reload), how many seconds to wait until the server lists every project of O(projects) given by
+        name or id, before anything is done to them - for a reload an earlier task sent with O(reload_wait=false).
+      - V(0) does not wait; a project the server does not list fails the task at once.
+    type: int
+    default: 0
+    version_added: 0.2.0
   projects:
     description:
       - The projects to act on - names, project ids, or absolute paths of C(.gns3) files on the GNS3 server.
@@ -180,6 +198,23 @@ EXAMPLES = r"""
     reload: true
     reload_service: gns3server
 
+- name: Ask the server to reload, and go on while it does
+  labfarm.massclone.gns3_server:
+    url: http://gns3.lab:3080
+    reload: true
+    reload_wait: false
+  delegate_to: localhost
+
+# ... other tasks, while a GNS3 2.2 server reads its projects again ...
+
+- name: Wait until the server lists the new clones (at most 2 minutes)
+  labfarm.massclone.gns3_server:
+    url: http://gns3.lab:3080
+    projects: "{{ 'Cexam_[01-40]' | labfarm.massclone.noderange }}"
+    state: present
+    list_timeout: 120
+  delegate_to: localhost
+
 - name: Stop every node of the exam, 5 per second, then close the projects
   labfarm.massclone.gns3_server:
     url: http://gns3.lab:3080
@@ -219,6 +254,12 @@ reload_method:
   returned: always
   type: str
   sample: api
+reload_waited:
+  description: Whether the module waited for the reload (O(reload_wait)).
+  returned: when the reload was sent (not in check mode)
+  type: bool
+  sample: true
+  version_added: 0.2.0
 projects_found:
   description: Names of the projects that appeared with the reload.
   returned: when the server was reloaded
@@ -358,6 +399,8 @@ def argument_spec():
         reload_pid=dict(type="int"),
         reload_service=dict(type="str"),
         reload_timeout=dict(type="int", default=60),
+        reload_wait=dict(type="bool", default=True),
+        list_timeout=dict(type="int", default=0),
         projects=dict(type="list", elements="str", default=[]),
         state=dict(type="str", choices=list(STATES)),
         rate=dict(type="float", default=2.0),

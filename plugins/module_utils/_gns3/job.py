@@ -82,6 +82,14 @@ class ServerJob:
     # -- reload ------------------------------------------------------------------
     def _reload(self):
         before = self.client.projects()
+        how = self._send_reload()
+        # 3.x answers the API reload when it is done; 2.2 (and SIGHUP on both) reload in the
+        # background: wait until the server answers and lists every project asked for.
+        timeout = float(self.params.get("reload_timeout") or 60)
+        return how, before, self._wait_listed(timeout, synchronous=(how == "api" and self.client.api == "v3"))
+
+    def _send_reload(self):
+        """POST /reload, or SIGHUP when that fails and a PID or unit is given: 'api' or 'sighup'."""
         try:
             self.client.reload()
             how = "api"
@@ -96,12 +104,12 @@ class ServerJob:
             self.hup(pid=self.params.get("reload_pid"), service=self.params.get("reload_service"))
             how = "sighup"
             self.warnings.append("POST /reload failed (%s); sent SIGHUP to gns3server instead" % exc.reason)
-        # 3.x answers the API reload when it is done; 2.2 (and SIGHUP on both) reload in the
-        # background: wait until the server answers and lists every project asked for.
-        return how, before, self._wait_reloaded(synchronous=(how == "api" and self.client.api == "v3"))
+        return how
 
-    def _wait_reloaded(self, synchronous):
-        timeout = float(self.params.get("reload_timeout") or 60)
+    def _wait_listed(self, timeout, synchronous=False, option="reload_timeout"):
+        """The project list once it holds every project asked for by name or id (or, for paths, once it
+        holds still), or as it is after ``timeout`` seconds (``option``, for the error); ``synchronous``:
+        the first answer."""
         begin = self.clock()
         names = [s for s in self.specs if not is_project_path(s)]
         paths = [s for s in self.specs if is_project_path(s)]
@@ -128,9 +136,9 @@ class ServerJob:
                         return projects
             if now - begin >= timeout:
                 if projects is None:
-                    raise GNS3Error("GNS3 at %s did not answer within reload_timeout (%.0f s) after the reload: %s"
-                                    % (self.client.base_url, timeout, last_error),
-                                    hint="raise reload_timeout, or check the server's log")
+                    raise GNS3Error("GNS3 at %s did not answer within %s (%.0f s): %s"
+                                    % (self.client.base_url, option, timeout, last_error),
+                                    hint="raise %s, or check the server's log" % option)
                 return projects
             self.sleep(self.POLL)
 
@@ -160,6 +168,8 @@ class ServerJob:
                 % (len(names), shown or "none"))
         if self.params.get("reload"):
             hint = "the server does not list it after the reload either; %s" % hint
+        elif self.params.get("list_timeout"):
+            hint = "the server did not list it within list_timeout (%s s); %s" % (self.params["list_timeout"], hint)
         else:
             hint += "; a project put into projects_path after gns3server started appears with reload: true"
         where = "GNS3 %s at %s" % (self.client.server_version, self.client.base_url)
@@ -201,16 +211,27 @@ class ServerJob:
             if self.check_mode:
                 self.warnings.append("check mode: the reload was not sent; projects it would find are reported "
                                      "with status_before absent")
+            elif self.params.get("reload_wait") is False:
+                # The play goes on while the server reloads; a later task waits with list_timeout.
+                result["reloaded"] = True
+                result["reload_method"] = self._send_reload()
+                result["reload_waited"] = False
+                return self._finish(result, began), None
             else:
                 how, before, projects = self._reload()
                 result["reloaded"] = True
                 result["reload_method"] = how
+                result["reload_waited"] = True
                 new = [p for p in projects if p.get("project_id") not in _ids(before)]
                 result["projects_found"] = sorted(p.get("name") for p in new)
                 if new:
                     result["changed"] = True
         if projects is None:
-            projects = client.projects()
+            list_timeout = self.params.get("list_timeout") or 0
+            if list_timeout and self.specs and not self.check_mode:
+                projects = self._wait_listed(float(list_timeout), option="list_timeout")
+            else:
+                projects = client.projects()
 
         # Every name and id is resolved before anything changes.
         entries = []
@@ -234,11 +255,15 @@ class ServerJob:
             if any(n["action"] in ("started", "stopped") for n in record["nodes"]):
                 record["changed"] = True
             result["changed"] = result["changed"] or record["changed"]
+        return self._finish(result, began), ("; ".join(failures) if failures else None)
+
+    def _finish(self, result, began):
+        """The result's diff, warnings and elapsed time."""
         result["diff"] = self._diff(result["projects"])
         if self.warnings:
             result["warnings"] = list(self.warnings)
         result["elapsed"] = round(self.clock() - began, 3)
-        return result, ("; ".join(failures) if failures else None)
+        return result
 
     def _apply_project(self, entry, state, failures):
         spec, project = entry["spec"], entry["project"]

@@ -85,6 +85,16 @@ def check_options(params):
     for key in ("wait_timeout", "reload_timeout"):
         if params.get(key) is not None and params[key] <= 0:
             raise GNS3Error("%s must be > 0 seconds, got %r" % (key, params[key]))
+    if params.get("list_timeout") is not None and params["list_timeout"] < 0:
+        raise GNS3Error("list_timeout must be >= 0 seconds (0 = do not wait), got %r" % params["list_timeout"])
+    if params.get("reload") and params.get("reload_wait") is False:
+        if state not in (None, "present"):
+            raise GNS3Error("reload_wait: false returns before the server has reloaded, so it cannot also make the "
+                            "projects %s: leave state out (or present) here, and act on them in a later task with "
+                            "list_timeout" % state)
+        if any(is_project_path(spec) for spec in specs):
+            raise GNS3Error("reload_wait: false cannot load projects by path (%s): give their names, and wait for "
+                            "them in a later task with list_timeout" % ", ".join(s for s in specs if is_project_path(s)))
     if not params.get("reload") and (params.get("reload_pid") or params.get("reload_service")):
         raise GNS3Error("reload_pid and reload_service are the SIGHUP fallback of reload: set reload: true as well")
     if params.get("reload_pid") is not None and params["reload_pid"] <= 1:

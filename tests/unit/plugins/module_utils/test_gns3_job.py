@@ -527,3 +527,66 @@ def test_nodes_report_their_console_as_gns3_does():
     assert failure is None
     assert [(n["name"], n["console"], n["console_type"], n["console_host"]) for n in result["projects"][0]["nodes"]] == [
         ("pc1", 5004, "telnet", "10.0.0.21"), ("sw1", None, None, None)]
+
+
+# -- a reload the play does not wait for, and the task that waits later -----------------
+
+
+def test_reload_without_waiting_sends_it_and_returns_at_once():
+    client = FakeClient([project("lab1")], api="v2")
+    clock = FakeClock()
+    job = ServerJob(client, params(reload=True, reload_wait=False, projects=["clone1"], state="present"),
+                    clock=clock, sleep=clock.sleep)
+    result, failure = job.run()
+    assert failure is None and client.calls == [("reload",)] and clock() == 0
+    assert result["reloaded"] is True and result["reload_method"] == "api" and result["reload_waited"] is False
+    assert result["changed"] is False and result["projects"] == []   # the clones are not resolved here
+
+
+def test_a_later_task_waits_until_the_server_lists_the_projects():
+    client = FakeClient([project("lab1")], api="v2")
+    clock = FakeClock()
+    original = client.projects
+
+    def projects():
+        if clock() >= 1.2 and len(client._projects) == 1:   # the background reload finds the clone
+            client._projects.append(project("clone1"))
+        return original()
+    client.projects = projects
+    job = ServerJob(client, params(projects=["clone1"], state="present", list_timeout=30), clock=clock, sleep=clock.sleep)
+    result, failure = job.run()
+    assert failure is None and result["projects"][0]["name"] == "clone1" and result["projects"][0]["status"] == "closed"
+    assert 1.2 <= clock() < 1.2 + 2 * ServerJob.POLL and set(clock.sleeps) == {ServerJob.POLL}
+    assert "reload_waited" not in result and result["changed"] is False
+
+
+def test_list_timeout_names_the_project_the_server_never_listed():
+    client = FakeClient([project("lab1")], api="v2")
+    clock = FakeClock()
+    job = ServerJob(client, params(projects=["ghost"], state="present", list_timeout=3), clock=clock, sleep=clock.sleep)
+    with pytest.raises(GNS3Error) as err:
+        job.run()
+    assert "unknown project name 'ghost'" in str(err.value)
+    assert "did not list it within list_timeout (3 s)" in str(err.value) and clock() >= 3
+
+
+def test_without_list_timeout_an_unknown_project_fails_at_once():
+    client = FakeClient([project("lab1")], api="v2")
+    clock = FakeClock()
+    job = ServerJob(client, params(projects=["ghost"], state="present"), clock=clock, sleep=clock.sleep)
+    with pytest.raises(GNS3Error, match="appears with reload: true"):
+        job.run()
+    assert clock() == 0
+
+
+@pytest.mark.parametrize("extra, words", [
+    ({"state": "started"}, "cannot also make the projects started"),
+    ({"state": "present", "projects": ["/srv/gns3/projects/x/x.gns3"]}, "cannot load projects by path"),
+    ({"list_timeout": -1, "reload_wait": True}, "list_timeout must be >= 0 seconds"),
+])
+def test_reload_wait_false_and_list_timeout_refuse_what_cannot_work(extra, words):
+    options = dict({"reload": True, "reload_wait": False, "projects": ["clone1"]}, **extra)
+    client = FakeClient([project("lab1")], api="v2")
+    with pytest.raises(GNS3Error, match=words):
+        ServerJob(client, params(**options))
+    assert client.calls == []
