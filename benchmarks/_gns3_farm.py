@@ -35,7 +35,8 @@ STEPS = (
     ("zfs clone", ("snapshot into",)),
     ("reset plan (check mode)", ("Decide the whole batch",)),
     ("reset write (under the farm lock)", ("Reset every clone",)),
-    ("GNS3 reload", ("read the new projects",)),
+    # sent, then (without a gradual start) waited for after the summary, which runs while the server reloads
+    ("GNS3 reload", ("read the new projects", "lists the new clones")),
 )
 
 
