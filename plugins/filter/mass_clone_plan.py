@@ -37,6 +37,18 @@ def _text(value, what, plugin):
     return to_native(value)
 
 
+def _clone_rows(rows, plugin, what, node_keys=""):
+    """Refuse what is not a list of clone mappings with a name, each with a list of node mappings (or none)."""
+    if isinstance(rows, string_types) or not isinstance(rows, (list, tuple)) \
+            or not all(isinstance(row, dict) and isinstance(row.get("name"), string_types) for row in rows):
+        raise AnsibleFilterError("labfarm.massclone.%s: the input must be %s, got %s" % (plugin, what, type_name(rows)))
+    for row in rows:
+        nodes = row.get("nodes") or []
+        if not isinstance(nodes, (list, tuple)) or not all(isinstance(node, dict) for node in nodes):
+            raise AnsibleFilterError("labfarm.massclone.%s: the nodes of %s must be a list of mappings%s"
+                                     % (plugin, row["name"], node_keys))
+
+
 def mass_clone_clones(names, source_project_id, projects_root, projects_dataset):
     """[{name, project_id, dataset, path}] of the clones ``names`` of the source project."""
     plugin = "mass_clone_clones"
@@ -73,15 +85,7 @@ def mass_clone_server_mac_prefix(mac_prefix, servers, server):
 def mass_clone_record(rows, source, source_project_id, snapshot, storage_host=None, computes=None):
     """The clone set's record ``{source, source_project_id, snapshot, storage_host, clones}`` from the summary's rows."""
     plugin = "mass_clone_record"
-    if isinstance(rows, string_types) or not isinstance(rows, (list, tuple)) \
-            or not all(isinstance(row, dict) and isinstance(row.get("name"), string_types) for row in rows):
-        raise AnsibleFilterError("labfarm.massclone.%s: the input must be the list of the summary's rows "
-                                 "({name, project_id, nodes, ...}), got %s" % (plugin, type_name(rows)))
-    for row in rows:
-        if not isinstance(row.get("nodes") or [], (list, tuple)) \
-                or not all(isinstance(node, dict) for node in row.get("nodes") or []):
-            raise AnsibleFilterError("labfarm.massclone.%s: the nodes of %s must be a list of mappings"
-                                     % (plugin, row["name"]))
+    _clone_rows(rows, plugin, "the list of the summary's rows ({name, project_id, nodes, ...})")
     if computes is not None and (isinstance(computes, string_types) or not isinstance(computes, (list, tuple))
                                  or not all(isinstance(compute, dict) for compute in computes)):
         raise AnsibleFilterError("labfarm.massclone.%s: computes must be a list of mappings {id, host}, got %s"
@@ -93,15 +97,8 @@ def mass_clone_record(rows, source, source_project_id, snapshot, storage_host=No
 def mass_clone_nodes(clones, network):
     """``[{name, mac, ip}]``: every node with a MAC of ``clones`` (the summary's records) an address of ``network``."""
     plugin = "mass_clone_nodes"
-    if isinstance(clones, string_types) or not isinstance(clones, (list, tuple)) \
-            or not all(isinstance(clone, dict) and isinstance(clone.get("name"), string_types) for clone in clones):
-        raise AnsibleFilterError("labfarm.massclone.%s: the input must be the list of clone records "
-                                 "(labfarm_mass_clone.clones: {name, nodes}), got %s" % (plugin, type_name(clones)))
-    for clone in clones:
-        nodes = clone.get("nodes") or []
-        if not isinstance(nodes, (list, tuple)) or not all(isinstance(node, dict) for node in nodes):
-            raise AnsibleFilterError("labfarm.massclone.%s: the nodes of %s must be a list of mappings {name, mac_address}"
-                                     % (plugin, clone["name"]))
+    _clone_rows(clones, plugin, "the list of clone records (labfarm_mass_clone.clones: {name, nodes})",
+                " {name, mac_address}")
     try:
         return node_reservations(clones, _text(network, "network", plugin))
     except CloneSetError as exc:
