@@ -273,7 +273,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.locks import DEFAULT_TIMEOUT
 from ansible_collections.labfarm.massclone.plugins.module_utils._common.module import exit_with, fail_with
 from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.batch import failure_fields, run
-from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.cli import ZfsCli, module_runner
+from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.cli import ZfsCli
 from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.errors import ZfsCloneError, ZfsError
 from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.lock import host_lock
 from ansible_collections.labfarm.massclone.plugins.module_utils._zfs.options import DEFAULT_RETRIES, check_lock_timeout
@@ -305,7 +305,7 @@ def main():
         fail_with(module, ZfsError("the zfs command was not found in PATH or the sbin directories on this host; install "
                                    "OpenZFS (zfsutils-linux) or zfs-fuse, or run the task on the host that has the pool"))
     try:
-        cli = ZfsCli(zfs, retries=params["retries"], runner=module_runner(module.run_command))
+        cli = ZfsCli(zfs, retries=params["retries"])
         with host_lock(check_lock_timeout(params["lock_timeout"])):
             result = run(
                 cli,

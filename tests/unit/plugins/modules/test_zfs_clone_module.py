@@ -115,7 +115,7 @@ elif args[0] == "list":
 @pytest.fixture
 def zfs_stand_in(monkeypatch, tmp_path):
     """A real executable as zfs (a Python script that logs its argv and environment): the module runs it
-    through AnsibleModule.run_command, as on a managed node."""
+    as on a managed node."""
     log = tmp_path / "calls.jsonl"
     script = tmp_path / "zfs"
     script.write_text(STAND_IN.format(python=sys.executable, log=str(log), listing=LISTING, snap=SNAP))
@@ -126,7 +126,7 @@ def zfs_stand_in(monkeypatch, tmp_path):
     return script, lambda: [json.loads(line) for line in log.read_text().splitlines()]
 
 
-def test_zfs_runs_through_run_command_with_its_argv_untouched(zfs_stand_in, run_module, monkeypatch):
+def test_zfs_runs_with_its_argv_untouched_in_the_c_locale(zfs_stand_in, run_module, monkeypatch):
     monkeypatch.setenv("LC_ALL", "de_DE.UTF-8")
     note = "$HOME and ~ stay as written"
     result = run_module(zfs_clone, {"snapshot": SNAP, "clones": "tank/c/C1", "properties": {"org.labfarm:note": note}})
