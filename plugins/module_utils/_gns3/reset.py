@@ -5,30 +5,46 @@
 # Private to labfarm.massclone: no API promise; other collections must not import it.
 """One gns3_project_reset call: the owner resolved (project_options.py), the reset planned (plan.py),
 its result, and the plans written (apply.py) unless in check mode or nothing changes. A run that writes
-holds the farm lock of the projects root (farm_lock.py) from the farm scan to its last write."""
+holds the farm lock of the projects root (farm_lock.py) from the farm scan to its last write. With the
+``clone`` option, the call makes the projects' datasets first (clone_reset.py)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.apply import apply_reset
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.clone_reset import check_clone, clone_request, clone_then
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.farm_lock import farm_lock
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.plan import Request, plan_reset, reset_result
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project_options import lock_timeout, resolve_owner
 
 
-def run_reset(params, check_mode=False):
+def run_reset(params, check_mode=False, zfs=None):
     """gns3_project_reset's result for ``params`` (its module.params). Raises Gns3ProjectError before
-    anything is written when an input or a project is refused, and with the result when a write fails."""
+    anything is written when an input or a project is refused, and with the result when a write fails.
+    ``zfs``: a ZfsCli, for the ``clone`` option (clone_reset.py)."""
     uid = resolve_owner(params["owner"], "owner")
     gid = resolve_owner(params["group"], "group")
     timeout = lock_timeout(params.get("lock_timeout"))
+    clone = clone_request(params)
     if check_mode:   # reads only: no lock, and no lock file made in the root
-        return _returned(_plan(params, uid, gid, params.get("plan_from"))[0], params)
-    with farm_lock(params["projects_root"], timeout):
+        result = _plan(params, uid, gid, params.get("plan_from"))[0]
+        if clone:
+            result["clone"] = check_clone(clone, zfs)
+        return _returned(result, params)
+
+    def plan_and_write():
         result, plans = _plan(params, uid, gid)
         if result["changed"]:
             apply_reset(plans, result, owner_uid=uid, owner_gid=gid)
+        return result
+
+    with farm_lock(params["projects_root"], timeout):
+        if clone:
+            result = clone_then(clone, zfs, lambda: _plan(params, uid, gid, params["plan_from"]), plan_and_write,
+                                [item["path"] for item in params["projects"]], timeout)
+        else:
+            result = plan_and_write()
     return _returned(result, params)
 
 

@@ -266,3 +266,25 @@ def failure_fields(result):
     if "changed" not in result:
         extra["changed"] = bool(result.get("created") or result.get("destroyed"))
     return extra
+
+
+def undo_present(cli, result):
+    """Destroy what a batch that succeeded made (``result`` is its result): its clones, deepest first,
+    the parents it created, then the snapshot if it made it. For a later step of the same call that
+    failed (gns3_project_reset's clone option). Returns (destroyed, problems); a snapshot another
+    batch clones from stays (zfs refuses to destroy it), and is reported as a problem."""
+    destroyed, problems = [], []
+    made = sorted(result.get("created", ()), key=lambda n: -depth(n))
+    for name in made + sorted(result.get("parents_created", ()), key=lambda n: -depth(n)):
+        problem = _remove(cli, name, True)   # unmount first: one that is not mounted is fine
+        if problem:
+            problems.append(problem)
+        else:
+            destroyed.append(name)
+    if result.get("snapshot_created") and not problems:
+        try:
+            cli.destroy(result["snapshot"], recursive=True)
+            destroyed.append(result["snapshot"])
+        except ZfsCommandError as exc:
+            problems.append("%s: %s" % (result["snapshot"], exc))
+    return destroyed, problems
