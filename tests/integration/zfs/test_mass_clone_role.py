@@ -186,13 +186,16 @@ def test_two_playbook_runs_released_together_on_one_root_both_succeed(run, ansib
 
 def farm_state(server):
     """What "the farm as it was" means: every dataset and snapshot of the pool with its origin, and every
-    file under the projects root with its content."""
+    file under the projects root with its content (but the farm lock's, which names its last holder)."""
     datasets = server["pool"].zfs("list", "-H", "-t", "all", "-o", "name,origin", "-r", server["pool"].name)
     found = {}
     for base, dirs, names in os.walk(server["root"]):
         for name in dirs:
             found[os.path.relpath(os.path.join(base, name), server["root"]) + "/"] = None
         for name in names:
+            if name == ".labfarm-farm.lock":
+                found[name] = None
+                continue
             with open(os.path.join(base, name), "rb") as handle:
                 found[os.path.relpath(os.path.join(base, name), server["root"])] = handle.read()
     return sorted(datasets.splitlines()), found
@@ -261,9 +264,29 @@ def test_a_clone_that_cannot_be_made_leaves_the_farm_as_it_was(run, tmp_path, th
     assert "%s (exists and is not a clone)" % other in result.stdout
 
 
-def test_a_reset_failing_after_the_clones_were_made_destroys_them(run, tmp_path, three_clones, collections_path):
-    """The farm lock is held by someone else: the plan passes, zfs_clone makes the datasets, and the reset gives
-    up after lock_timeout; the datasets this run made are destroyed and the error names them."""
+def test_a_reset_failing_after_the_clones_were_made_destroys_them(run, tmp_path, three_clones):
+    """The snapshot was taken while the source's file was broken, and the file has been mended since: the plan
+    from the live file passes, the clones are made and hold the broken file, and their reset fails. The datasets
+    this run made are destroyed and the error names them; the snapshot, which was there before, stays."""
+    source_file = os.path.join(three_clones["root"], SOURCE_ID, "lab.gns3")
+    with open(source_file, "rb") as handle:
+        good = handle.read()
+    with open(source_file, "wb") as handle:
+        handle.write(b'{"type": "topology", "revision": 9, ')
+    three_clones["pool"].zfs("snapshot", "%s/%s@broken" % (three_clones["dataset"], SOURCE_ID))
+    with open(source_file, "wb") as handle:
+        handle.write(good)
+    before = farm_state(three_clones)
+    result = run_one(run, tmp_path, three_clones, "Cexam_[04-05]", "-e", "mass_clone_snapshot_name=broken")
+    assert_nothing_left(result, before, three_clones)
+    assert "lab.gns3 is not valid JSON" in result.stdout
+    assert "this call destroyed the datasets it had made (%s/" % three_clones["dataset"] in result.stdout
+
+
+def test_a_farm_lock_held_elsewhere_makes_the_run_wait_then_fail_with_nothing_made(run, tmp_path, three_clones,
+                                                                                   collections_path):
+    """Another job holds the farm lock for longer than mass_clone_lock_timeout: the run waits that long, then
+    fails naming the holder, before any dataset is made."""
     import subprocess
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys\n"
@@ -278,7 +301,8 @@ def test_a_reset_failing_after_the_clones_were_made_destroys_them(run, tmp_path,
         result = run_one(run, tmp_path, three_clones, "Cexam_[04-05]", "-e", "mass_clone_lock_timeout=2")
         assert_nothing_left(result, before, three_clones)
         assert "pid %d on host" % holder.pid in result.stdout
-        assert "destroyed the datasets it made: %s/" % three_clones["dataset"] in result.stdout
+        assert "no dataset had been made" not in result.stdout   # refused by the lock, before the plan
+        assert "another gns3_project_reset is working on projects_root" in result.stdout
     finally:
         holder.stdin.close()
         holder.wait(10)
