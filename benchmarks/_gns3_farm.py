@@ -31,10 +31,11 @@ PLAYBOOK = os.path.join(ROOT, "playbooks", "mass_clone.yml")
 CALLBACKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "callback_plugins")
 
 # Where a role run spends its time, by the words of the role's task names (roles/mass_clone/tasks).
+# The clone-and-reset task (gns3_project_reset with clone) is split by the durations it returns.
+CLONE_TASK = "snapshot into one dataset per clone, and reset"
+PHASES = (("reset plan (before any dataset)", "plan"), ("zfs clone", "clone"),
+          ("reset write (plan of the clones, write)", "reset"))
 STEPS = (
-    ("zfs clone", ("snapshot into",)),
-    ("reset plan (check mode)", ("Decide the whole batch",)),
-    ("reset write (under the farm lock)", ("Reset every clone",)),
     # sent, then (without a gradual start) waited for after the summary, which runs while the server reloads
     ("GNS3 reload", ("read the new projects", "lists the new clones")),
 )
@@ -182,19 +183,23 @@ class Run:
             raise SystemExit("mass_clone.yml (%s) failed:\n%s" % (self.tag, output[-5000:]))
         return self.elapsed
 
-    def tasks(self):
-        """[(task, seconds)] of every task the run ran, in order (the task_times callback's report)."""
+    def tasks(self, durations=False):
+        """[(task, seconds)] of every task the run ran, in order (the task_times callback's report); with
+        `durations`, [(task, seconds, the durations its result returned or None)]."""
         if not os.path.exists(self.times):
             return []
         with open(self.times) as handle:
-            return [tuple(entry) for entry in json.load(handle)]
+            return [tuple(entry) if durations else tuple(entry[:2]) for entry in json.load(handle)]
 
     def steps(self):
-        """[(step, seconds)] per STEPS, then the rest of the run (Ansible, the role's other tasks)."""
-        tasks = self.tasks()
+        """[(step, seconds)]: the phases of the clone-and-reset task (PHASES, the rest of that task's time being
+        Ansible's), then STEPS, then the rest of the run (Ansible, the role's other tasks)."""
+        tasks = self.tasks(durations=True)
         out = []
+        for step, key in PHASES:
+            out.append((step, sum((durations or {}).get(key, 0) for name, _s, durations in tasks if CLONE_TASK in name)))
         for step, words in STEPS:
-            out.append((step, sum(seconds for name, seconds in tasks if any(word in name for word in words))))
+            out.append((step, sum(seconds for name, seconds, _d in tasks if any(word in name for word in words))))
         out.append(("the rest (Ansible, the role's other tasks)", self.elapsed - sum(seconds for _s, seconds in out)))
         return out
 

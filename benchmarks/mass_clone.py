@@ -276,7 +276,7 @@ def main():
         print("  playbooks/mass_clone.yml end to end: %.1f s  (target < %.0f s)" % (farm["total"], FARM_TARGET))
         for name, seconds in farm["steps"]:
             print(step % (name, seconds))
-        reset = dict(farm["steps"])["reset write (under the farm lock)"]
+        reset = dict(farm["steps"])["reset write (plan of the clones, write)"]
         print("  reset (gns3_project_reset, %d nodes): %.1f s  (target < %.0f s)"
               % (farm_clones * args.nodes, reset, FARM_RESET_TARGET))
         print("  nodes per compute %s, console ranges %s; duplicate console (per compute) or MAC: %d; "
