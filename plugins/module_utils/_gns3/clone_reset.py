@@ -78,7 +78,8 @@ def clone_request(params):
 def clone_then(request, cli, plan_copies, plan_and_write, paths, timeout):
     """Run steps 1-3 (the caller holds the farm lock). ``plan_copies()`` plans with the planned copies (the
     verdict), ``plan_and_write()`` plans the real files and writes, returning the result. Returns that result
-    with ``clone`` (what the batch made) and ``durations`` (seconds of each step) added. ``paths``: the projects' paths, in the order of their datasets."""
+    with ``clone`` (what the batch made) and ``durations`` (seconds of each step) added. ``paths``: the
+    projects' paths, in the order of their datasets."""
     try:
         with host_lock(timeout):
             started = time.time()
@@ -88,9 +89,10 @@ def clone_then(request, cli, plan_copies, plan_and_write, paths, timeout):
             cloned = time.time()
             try:
                 result = plan_and_write()
-            except Gns3ProjectError as error:
+            except Exception as error:   # whatever failed, the datasets this call made must not stay behind
                 undone, left, snapshot_left = _undo(cli, made, dict(zip(request.datasets, paths)))
-                raise Gns3ProjectError("%s -- %s" % (error.msg, undone),
+                message = error.msg if isinstance(error, Gns3ProjectError) else "resetting the clones failed: %r" % error
+                raise Gns3ProjectError("%s -- %s" % (message, undone),
                                        clone=dict(_kept(made), created=left, snapshot_created=snapshot_left))
     except ZfsError as error:   # refused or rolled back by the batch itself: the farm is as it was
         result = getattr(error, "result", {})

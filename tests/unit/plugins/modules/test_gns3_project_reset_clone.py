@@ -212,3 +212,17 @@ def test_bad_clone_inputs_are_refused_before_anything(farm, run_module, change, 
     result = run_module(gns3_project_reset, args)
     assert result["failed"] and words in result["msg"], result["msg"]
     assert zfs.calls == [] and sorted(os.listdir(str(root))) == ["src"]
+
+
+def test_an_unexpected_error_after_the_clones_still_destroys_them(farm, run_module, monkeypatch):
+    from ansible_collections.labfarm.massclone.plugins.module_utils._gns3 import reset
+
+    def broken(*args, **kwargs):
+        raise MemoryError("out of memory")
+
+    root, zfs = farm
+    monkeypatch.setattr(reset, "apply_reset", broken)
+    result = run_module(gns3_project_reset, clone_args(root, count=2))
+    assert result["failed"] and "resetting the clones failed: MemoryError('out of memory')" in result["msg"]
+    assert "this call destroyed the datasets it had made" in result["msg"]
+    assert sorted(os.listdir(str(root))) == [".labfarm-farm.lock", "src"]
