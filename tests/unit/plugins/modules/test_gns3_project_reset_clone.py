@@ -86,7 +86,11 @@ def farm(tmp_path, monkeypatch):
     shutil.copytree(str(root / "src"), snapshot_dir)
     zfs = StandInZfs(root, snapshot_dir)
     monkeypatch.setattr(AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/sbin/zfs")
-    monkeypatch.setattr(ZfsCli, "_run_command", lambda cli, argv: zfs(cli, argv))
+
+    def run_command(cli, argv):   # ZfsCli's method: the stand-in answers for every ZfsCli
+        return zfs(cli, argv)
+
+    monkeypatch.setattr(ZfsCli, "_run_command", run_command)
     return root, zfs
 
 
