@@ -531,7 +531,7 @@ def test_a_failure_mid_batch_rolls_back_deepest_first_and_the_last_made_first():
     # the clones deepest first (the last made first), and the parents `zfs clone -p` made
     assert fake.mutations() == [
         ["clone", "-p", SNAP, "tank/c/C1"], ["clone", "-p", SNAP, "tank/c/C2"],
-        ["clone", "-p", SNAP, "tank/c/C1/inner"], ["clone", "-p", SNAP, "tank/c/C9/x"],
+        ["clone", SNAP, "tank/c/C1/inner"], ["clone", "-p", SNAP, "tank/c/C9/x"],
         ["destroy", "tank/c/C9/x"],
         ["unmount", "tank/c/C1/inner"], ["destroy", "tank/c/C1/inner"],
         ["unmount", "tank/c/C2"], ["destroy", "tank/c/C2"],
