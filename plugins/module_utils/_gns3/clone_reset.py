@@ -119,10 +119,11 @@ def _kept(result):
 
 def _undo(cli, made, path_of):
     """Destroy what the batch made and remove the empty mountpoints it leaves (``path_of``: dataset -> project
-    path). Returns the sentence that says so, and the datasets still there."""
+    path). Returns the sentence that says so, the datasets still there, and whether the snapshot this call
+    took is still there."""
     created = made.get("created", [])
     if not created:
-        return "no dataset had been made: nothing was changed", []
+        return "no dataset had been made: nothing was changed", [], False
     destroyed, problems = undo_present(cli, made)
     for path in [path_of[name] for name in destroyed if name in path_of]:
         try:

@@ -230,3 +230,20 @@ def test_an_unexpected_error_after_the_clones_still_destroys_them(farm, run_modu
     assert result["failed"] and "resetting the clones failed: MemoryError('out of memory')" in result["msg"]
     assert "this call destroyed the datasets it had made" in result["msg"]
     assert sorted(os.listdir(str(root))) == [".labfarm-farm.lock", "src"]
+
+
+def test_a_write_failing_on_a_rerun_that_made_no_dataset_says_so(farm, run_module, monkeypatch):
+    """Every clone exists already and the rerun must rewrite them (another console range); the write fails: the
+    error says no dataset was made, and the clones stay."""
+    from ansible_collections.labfarm.massclone.plugins.module_utils._gns3 import apply
+
+    def refuse(plan, owner_uid=None, owner_gid=None):
+        raise OSError(28, "No space left on device")
+
+    root, zfs = farm
+    assert not run_module(gns3_project_reset, clone_args(root, count=2)).get("failed")
+    monkeypatch.setattr(apply, "stage_plan", refuse)
+    result = run_module(gns3_project_reset, clone_args(root, count=2, console_port_range="6000-7000"))
+    assert result["failed"] and "No space left on device" in result["msg"]
+    assert "no dataset had been made: nothing was changed" in result["msg"]
+    assert result["clone"]["created"] == [] and sorted(os.listdir(str(root))) == [".labfarm-farm.lock", "c1", "c2", "src"]
