@@ -69,9 +69,11 @@ options:
     required: true
     suboptions:
       path:
-        description: Directory of the project (or its C(.gns3) file).
+        description:
+          - Directory of the project (or its C(.gns3) file).
+          - Required, except with O(clone.source), where it defaults to O(projects_root)/<project_id>, the
+            directory GNS3 itself would give that project.
         type: path
-        required: true
       name:
         description: The project name GNS3 shows. Must be unique on the server.
         type: str
@@ -85,7 +87,8 @@ options:
         description:
           - With O(clone), the ZFS dataset to clone the snapshot into, the one mounted at O(projects[].path) (for
             example C(tank/gns3/projects/<project_id>) under a projects dataset mounted at O(projects_root)).
-            Required with O(clone), ignored without it.
+            Required with O(clone), ignored without it. With O(clone.source), defaults to
+            O(clone.projects_dataset)/<project_id>.
         type: str
         version_added: 0.2.0
   clone:
@@ -100,14 +103,47 @@ options:
         destroyed and the error says so, so a failed call leaves the farm as it was.
       - A dataset that already exists as a clone of the snapshot is kept, so a rerun makes nothing and reports no change.
       - Run it on the host that has both the pool and the projects directory (a standalone GNS3 server, or the
-        storage host of a shared store). Requires O(plan_from).
+        storage host of a shared store). Requires O(plan_from), or O(clone.source).
+      - With O(clone.source), the call also finds the source project by its name and derives the rest, so the
+        caller gives only the clones' names - what a M(labfarm.massclone.gns3_project_info) task does first
+        otherwise, in the same module start.
     type: dict
     version_added: 0.2.0
     suboptions:
       snapshot:
-        description: The snapshot to clone, as C(pool/dataset@name), normally of the source project's dataset.
+        description:
+          - The snapshot to clone, as C(pool/dataset@name), normally of the source project's dataset.
+          - Required, except with O(clone.source), where it defaults to O(clone.source_dataset)@O(clone.snapshot_name).
         type: str
-        required: true
+      source:
+        description:
+          - The name of the source project, as GNS3 shows it, under O(projects_root). The one project of that name
+            is the source; when several have it (another run's clones not reset yet are byte copies of it), the
+            one in the directory named after its project_id. None, or several such, is refused before anything runs.
+          - Then O(plan_from) defaults to the source's directory, and each project of O(projects) needs only its
+            name - its project_id, path and dataset default to the derived id, O(projects_root)/<id> and
+            O(clone.projects_dataset)/<id>. RV(source) returns what was found.
+        type: str
+        version_added: 0.2.0
+      projects_dataset:
+        description:
+          - With O(clone.source), the ZFS dataset mounted at O(projects_root), for example C(tank/gns3/projects).
+            Required with O(clone.source), unused without it.
+        type: str
+        version_added: 0.2.0
+      source_dataset:
+        description:
+          - With O(clone.source), the dataset of the source project, when it is not
+            O(clone.projects_dataset)/<the source's project_id>.
+        type: str
+        version_added: 0.2.0
+      snapshot_name:
+        description:
+          - With O(clone.source) and no O(clone.snapshot), the name of the snapshot of the source's dataset to clone
+            (taken with O(clone.create_snapshot)).
+        type: str
+        default: clonesource
+        version_added: 0.2.0
       create_snapshot:
         description: Take the snapshot (recursively) when it does not exist yet; an existing one is reused as it is.
         type: bool
@@ -179,7 +215,8 @@ options:
         directory or C(.gns3) file) that it will be, for example the ZFS clone of the source that
         M(labfarm.massclone.zfs_clone) is about to make. The whole batch (names, ids, ports, MACs) is then decided,
         and an exhausted range or a bad project under O(projects_root) refused, before any copy is made.
-      - With O(clone), the same plan is made before the datasets are (and then required).
+      - With O(clone), the same plan is made before the datasets are (and then required, unless O(clone.source)
+        gives it).
       - Otherwise ignored outside check mode, where every path must exist.
     type: path
     version_added: 0.2.0
@@ -324,6 +361,21 @@ EXAMPLES = r"""
       create_snapshot: true
     owner: gns3
     group: gns3
+
+- name: The same, finding the source by its name (the clones' ids, directories and datasets derived)
+  labfarm.massclone.gns3_project_reset:
+    projects_root: /tank/gns3/projects
+    projects: "{{ ['Cexam_01', 'Cexam_02', 'Cexam_03'] | map('community.general.dict_kv', 'name') | list }}"
+    clone:
+      source: lab
+      projects_dataset: tank/gns3/projects
+      snapshot_name: massclone
+      create_snapshot: true
+  register: made
+
+- name: Where the clones come from
+  ansible.builtin.debug:
+    msg: "{{ made.projects | length }} clones of {{ made.source.path }} from {{ made.source.snapshot }}"
 
 - name: Show the console of each node
   ansible.builtin.debug:
@@ -490,6 +542,27 @@ clone:
       type: list
       elements: str
       sample: []
+source:
+  description: With O(clone.source), the source project found, and the snapshot its clones are made from.
+  returned: when O(clone.source) is given
+  type: dict
+  contains:
+    name:
+      description: Its name.
+      type: str
+      sample: lab
+    project_id:
+      description: Its project_id, from which the clones' ids are derived.
+      type: str
+      sample: 7aab081c-090d-45bf-b3c2-d81f2145175e
+    path:
+      description: Its directory.
+      type: str
+      sample: /tank/gns3/projects/7aab081c-090d-45bf-b3c2-d81f2145175e
+    snapshot:
+      description: The snapshot cloned (O(clone.snapshot), or the one derived).
+      type: str
+      sample: tank/gns3/projects/7aab081c-090d-45bf-b3c2-d81f2145175e@clonesource
 durations:
   description:
     - With O(clone), how many seconds each step took (the locks once held) - the plan before any dataset, the zfs
@@ -557,13 +630,17 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             projects=dict(type="list", elements="dict", required=True, options=dict(
-                path=dict(type="path", required=True),
+                path=dict(type="path"),
                 name=dict(type="str", required=True),
                 project_id=dict(type="str"),
                 dataset=dict(type="str"),
             )),
             clone=dict(type="dict", options=dict(
-                snapshot=dict(type="str", required=True),
+                snapshot=dict(type="str"),
+                source=dict(type="str"),
+                projects_dataset=dict(type="str"),
+                source_dataset=dict(type="str"),
+                snapshot_name=dict(type="str", default="clonesource"),
                 create_snapshot=dict(type="bool", default=False),
                 recursive=dict(type="bool", default=False),
                 properties=dict(type="dict", default={}),

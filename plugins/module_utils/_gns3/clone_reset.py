@@ -56,10 +56,11 @@ def clone_request(params):
     snapshot = clone.get("snapshot") or ""
     if "@" not in snapshot:
         raise Gns3ProjectError("clone.snapshot %r is not a snapshot: give it as pool/dataset@name, for example "
-                               "tank/gns3/projects/<source project_id>@massclone" % snapshot)
+                               "tank/gns3/projects/<source project_id>@massclone, or clone.source" % snapshot)
     if not params.get("plan_from"):
         raise Gns3ProjectError("clone needs plan_from, the source project (its directory or .gns3 file) the "
-                               "snapshot was taken of: the batch is planned from it before any dataset is made")
+                               "snapshot was taken of, or clone.source, its name: the batch is planned from it before "
+                               "any dataset is made")
     datasets = []
     for index, item in enumerate(params["projects"]):
         if not item.get("dataset"):

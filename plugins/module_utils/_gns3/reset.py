@@ -6,7 +6,8 @@
 """One gns3_project_reset call: the owner resolved (project_options.py), the reset planned (plan.py),
 its result, and the plans written (apply.py) unless in check mode or nothing changes. A run that writes
 holds the farm lock of the projects root (farm_lock.py) from the farm scan to its last write. With the
-``clone`` option, the call makes the projects' datasets first (clone_reset.py)."""
+``clone`` option, the call makes the projects' datasets first (clone_reset.py), and with ``clone.source``
+finds the source and derives the clones' ids, paths and datasets itself (clone_source.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,6 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.apply import apply_reset
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.clone_reset import check_clone, clone_request, clone_then
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.clone_source import with_source
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.farm_lock import farm_lock
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.plan import Request, plan_reset, reset_result
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.project_options import lock_timeout, resolve_owner
@@ -26,12 +28,13 @@ def run_reset(params, check_mode=False, zfs=None):
     uid = resolve_owner(params["owner"], "owner")
     gid = resolve_owner(params["group"], "group")
     timeout = lock_timeout(params.get("lock_timeout"))
+    params, source = with_source(params)
     clone = clone_request(params)
     if check_mode:   # reads only: no lock, and no lock file made in the root
         result = _plan(params, uid, gid, params.get("plan_from"))[0]
         if clone:
             result["clone"] = check_clone(clone, zfs)
-        return _returned(result, params)
+        return _returned(result, params, source)
 
     def plan_and_write():
         result, plans = _plan(params, uid, gid)
@@ -45,15 +48,18 @@ def run_reset(params, check_mode=False, zfs=None):
                                 [item["path"] for item in params["projects"]], timeout)
         else:
             result = plan_and_write()
-    return _returned(result, params)
+    return _returned(result, params, source)
 
 
-def _returned(result, params):
+def _returned(result, params, source=None):
     """The result as asked: without each project's nodes when return_nodes is false (a caller that only
-    wants the verdict: the nodes of 100 clones of a 32-node project are 0.7 MB that Ansible then walks)."""
+    wants the verdict: the nodes of 100 clones of a 32-node project are 0.7 MB that Ansible then walks),
+    and with the source that clone.source found."""
     if params.get("return_nodes", True) is False:
         for project in result["projects"]:
             project.pop("nodes", None)
+    if source:
+        result["source"] = source.result()
     return result
 
 

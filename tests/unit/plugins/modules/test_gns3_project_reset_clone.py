@@ -247,3 +247,98 @@ def test_a_write_failing_on_a_rerun_that_made_no_dataset_says_so(farm, run_modul
     assert result["failed"] and "No space left on device" in result["msg"]
     assert "no dataset had been made: nothing was changed" in result["msg"]
     assert result["clone"]["created"] == [] and sorted(os.listdir(str(root))) == [".labfarm-farm.lock", "c1", "c2", "src"]
+
+
+# clone.source: the call finds the source by its name and derives each clone's id, directory and dataset.
+
+LAB_ID = "7aab081c-090d-45bf-b3c2-d81f2145175e"   # the fixture's project_id
+
+
+def source_args(root, names=("Cexam_01", "Cexam_02"), **clone):
+    options = {"source": "lab", "projects_dataset": PROJECTS, "source_dataset": SOURCE, "snapshot_name": "s1"}
+    options.update(clone)
+    return {"projects_root": str(root), "projects": [{"name": name} for name in names], "clone": options}
+
+
+def test_clone_source_finds_the_source_and_derives_ids_paths_and_datasets(farm, run_module):
+    from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.allocators import derive_project_id
+
+    root, zfs = farm
+    result = run_module(gns3_project_reset, source_args(root))
+    assert not result.get("failed"), result.get("msg")
+    assert result["source"] == {"name": "lab", "project_id": LAB_ID, "path": str(root / "src"), "snapshot": SNAP}
+    ids = [derive_project_id(LAB_ID, name) for name in ("Cexam_01", "Cexam_02")]
+    assert result["clone"]["created"] == ["%s/%s" % (PROJECTS, project_id) for project_id in ids]
+    assert [(p["name"], p["project_id"], p["path"]) for p in result["projects"]] == [
+        ("Cexam_01", ids[0], str(root / ids[0])), ("Cexam_02", ids[1], str(root / ids[1]))]
+    with open(str(root / ids[1] / "lab.gns3")) as handle:
+        assert json.load(handle)["name"] == "Cexam_02"
+    again = run_module(gns3_project_reset, source_args(root))
+    assert again["changed"] is False and again["clone"]["existing"] == result["clone"]["created"]
+    assert again["source"] == result["source"]   # the clones, same name and project file, are not taken for it
+
+
+def test_clone_source_derives_the_snapshot_from_the_projects_dataset(farm, run_module):
+    root, zfs = farm
+    args = dict(source_args(root), _ansible_check_mode=True)
+    del args["clone"]["source_dataset"]
+    result = run_module(gns3_project_reset, args)
+    assert result["failed"] and "%s/%s@s1" % (PROJECTS, LAB_ID) in result["msg"]   # no such dataset here: refused
+    assert zfs.made() == [] and sorted(os.listdir(str(root))) == ["src"]
+
+
+def test_clone_source_picks_the_one_in_the_directory_named_after_its_id(farm, run_module):
+    """Another run's clones not reset yet are byte copies of the source (same name and project_id)."""
+    root, zfs = farm
+    os.rename(str(root / "src"), str(root / LAB_ID))
+    shutil.copytree(str(root / LAB_ID), str(root / "0f9d7c4e-1111-5222-8333-444455556666"))
+    result = run_module(gns3_project_reset, dict(source_args(root), _ansible_check_mode=True))
+    assert not result.get("failed"), result.get("msg")
+    assert result["source"]["path"] == str(root / LAB_ID)
+
+
+@pytest.mark.parametrize("layout, words", [
+    ({"src": "lab"}, "clone.source 'nope': no project under projects_root"),
+    ({"a": "lab", "b": "lab"}, "clone.source 'lab' matches 2 projects under projects_root"),
+])
+def test_a_missing_or_ambiguous_source_is_refused_before_anything(farm, run_module, layout, words):
+    root, zfs = farm
+    if "a" in layout:
+        shutil.copytree(str(root / "src"), str(root / "a"))
+        os.rename(str(root / "src"), str(root / "b"))
+    args = source_args(root)
+    if "src" in layout:
+        args["clone"]["source"] = "nope"
+    result = run_module(gns3_project_reset, args)
+    assert result["failed"] and words in result["msg"], result["msg"]
+    assert zfs.calls == [] and ".labfarm-farm.lock" not in os.listdir(str(root))
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"projects_dataset": None}, "clone.source needs clone.projects_dataset"),
+    ({"snapshot_name": "a@b"}, "clone.snapshot_name 'a@b' is not a snapshot name"),
+])
+def test_bad_clone_source_inputs_are_refused_before_anything(farm, run_module, change, words):
+    root, zfs = farm
+    result = run_module(gns3_project_reset, source_args(root, **change))
+    assert result["failed"] and words in result["msg"], result["msg"]
+    assert zfs.calls == []
+
+
+def test_a_project_without_path_needs_clone_source(farm, run_module):
+    root, zfs = farm
+    args = clone_args(root)
+    del args["projects"][1]["path"]
+    result = run_module(gns3_project_reset, args)
+    assert result["failed"] and "projects[1] (Cexam_02) has no path" in result["msg"]
+    assert zfs.calls == []
+
+
+def test_clone_source_with_no_clones_reports_the_source_and_makes_nothing(farm, run_module):
+    """A server whose share of the set is empty still checks that it holds the source."""
+    root, zfs = farm
+    result = run_module(gns3_project_reset, source_args(root, names=(), create_snapshot=True))
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is False and result["projects"] == [] and result["source"]["project_id"] == LAB_ID
+    assert result["clone"]["created"] == [] and result["clone"]["snapshot_created"] is False
+    assert [c[0] for c in zfs.calls] == []
