@@ -111,7 +111,7 @@ def test_two_servers_check_mode_rerun_and_absent(run, tmp_path, two_servers):
 def test_bad_input_fails_before_any_change(run, tmp_path, two_servers):
     missing = playbook(run, tmp_path, two_servers, "-e", "mass_clone_source=nope")
     assert missing.returncode != 0
-    assert "mass_clone_source 'nope' matches 0 projects" in missing.stdout
+    assert "mass_clone_source 'nope': no project under projects_root" in missing.stdout
     bad_range = playbook(run, tmp_path, two_servers, names="Cexam_[05-1]")
     assert bad_range.returncode != 0 and "noderange" in bad_range.stdout
     # five octets leave none for the server: refused by the plan, before zfs_clone makes a clone
