@@ -39,10 +39,14 @@ def clone_records(names, source_project_id, projects_root, projects_dataset):
     records = []
     for name in names:
         project_id = derive_project_id(source_project_id, name)
-        records.append({"name": name, "project_id": project_id,
-                        "dataset": "%s/%s" % (projects_dataset, project_id),
-                        "path": "%s/%s" % (projects_root, project_id)})
+        records.append(dict(clone_home(project_id, projects_root, projects_dataset), name=name, project_id=project_id))
     return records
+
+
+def clone_home(project_id, projects_root, projects_dataset):
+    """``{dataset, path}`` of the clone ``project_id``: a dataset under ``projects_dataset`` mounted at
+    ``projects_root``/project id, the directory GNS3 gives a project of that id."""
+    return {"dataset": "%s/%s" % (projects_dataset, project_id), "path": "%s/%s" % (projects_root, project_id)}
 
 
 def clone_set_record(rows, source, source_project_id, snapshot, storage_host=None, computes=None):

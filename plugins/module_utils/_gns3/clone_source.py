@@ -16,6 +16,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.allocators import derive_project_id
+from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.clone_set import clone_home
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.farm import read_farm
 from ansible_collections.labfarm.massclone.plugins.module_utils._gns3.model import Gns3ProjectError
 
@@ -61,9 +62,9 @@ def with_source(params):
     projects = []
     for item in params["projects"]:
         project_id = item.get("project_id") or derive_project_id(source.project_id, item["name"])
-        projects.append(dict(item, project_id=project_id,
-                             path=item.get("path") or os.path.join(root, project_id),
-                             dataset=item.get("dataset") or "%s/%s" % (projects_dataset, project_id)))
+        home = clone_home(project_id, root.rstrip("/"), projects_dataset)
+        projects.append(dict(item, project_id=project_id, path=item.get("path") or home["path"],
+                             dataset=item.get("dataset") or home["dataset"]))
     return dict(params, projects=projects, plan_from=params.get("plan_from") or source.path,
                 clone=dict(clone, snapshot=snapshot)), source
 
